@@ -1,0 +1,3 @@
+"""Iris: self-hosted video recorder with AI."""
+
+__version__ = "0.1.0"

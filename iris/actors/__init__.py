@@ -1,0 +1,1 @@
+"""Ray actors (thin shells) and the plain logic classes they wire."""

@@ -1,0 +1,77 @@
+"""The frozen, resolved configuration a camera actor receives (no Ray import)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from iris.db.tables import Camera
+from iris.settings import Settings
+
+
+@dataclass(frozen=True)
+class CameraConfig:
+    """Everything one camera's worker needs; a change of any field restarts the worker."""
+
+    camera_id: int
+    name: str
+    source: str  # rtsp URL, or a local file path for file:// sources
+    transport: str
+    detect_conf: float
+    detect_iou: float
+    detect_imgsz: int
+    detect_interval: float
+    trigger_classes: tuple[str, ...]
+    trigger_cooldown: float
+    min_trigger_frames: int
+    pre_seconds: int
+    post_seconds: int
+    faces_enabled: bool
+    reid_enabled: bool
+    data_root: Path
+    database_url: str
+    segment_seconds: float
+    segment_retention_seconds: float
+    live_mjpeg_fps: int
+    heartbeat_seconds: float
+
+    @classmethod
+    def resolve(cls, camera: Camera, settings: Settings) -> CameraConfig:
+        """Merge a camera row with the global settings once."""
+        assert camera.id is not None
+        classes = tuple(c for c in camera.trigger_classes.split(",") if c) or ("person",)
+        return cls(
+            camera_id=camera.id,
+            name=camera.name,
+            source=source_of(camera.rtsp_url),
+            transport=camera.rtsp_transport,
+            detect_conf=camera.detect_conf,
+            detect_iou=camera.detect_iou,
+            detect_imgsz=camera.detect_imgsz,
+            detect_interval=camera.detect_interval,
+            trigger_classes=classes,
+            trigger_cooldown=camera.trigger_cooldown,
+            min_trigger_frames=camera.min_trigger_frames,
+            pre_seconds=camera.pre_seconds,
+            post_seconds=camera.post_seconds,
+            faces_enabled=camera.faces_enabled,
+            reid_enabled=camera.reid_enabled,
+            data_root=settings.root,
+            database_url=settings.resolved_database_url,
+            segment_seconds=settings.segment_seconds,
+            segment_retention_seconds=settings.segment_retention_seconds,
+            live_mjpeg_fps=settings.live_mjpeg_fps,
+            heartbeat_seconds=settings.heartbeat_seconds,
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def source_of(url: str) -> str:
+    """What the ingest opens: the URL itself, or the path of a file:// URL."""
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return unquote(parts.path)
+    return url

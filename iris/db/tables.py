@@ -1,0 +1,207 @@
+"""SQLModel tables for every entity of the REST contract, with its FK cascade / SET NULL rules.
+
+Families follow `XBase → XCreate / XUpdate / X(table=True) / XPublic`. Camera-scoped rows that the
+spec says have no FK cascade (face samples, presence segments, exemplars) carry a plain
+`camera_id` and are purged by the camera delete explicitly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, LargeBinary
+from sqlmodel import Field, SQLModel
+
+from iris.db.types import UTCDateTime, utcnow
+
+
+def _ts(nullable: bool = False, index: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+# ----------------------------------------------------------------------------- cameras
+class CameraTuning(SQLModel):
+    """Per-camera tuning fields with the contract's ranges (shared by create and the table)."""
+
+    detect_conf: float = Field(0.5, ge=0, le=1)
+    pre_seconds: int = Field(5, ge=0, le=120)
+    post_seconds: int = Field(10, ge=0, le=300)
+    trigger_classes: str = Field("person", max_length=1000)
+    detect_iou: float = Field(0.45, ge=0, le=1)
+    detect_imgsz: int = Field(320, ge=128, le=1920)
+    detect_interval: float = Field(0.2, ge=0, le=60)
+    trigger_cooldown: float = Field(5.0, ge=0, le=3600)
+    min_trigger_frames: int = Field(3, ge=1, le=100)
+    rtsp_transport: str = Field("tcp", max_length=3)
+    faces_enabled: bool = True
+    reid_enabled: bool = True
+
+
+class Camera(CameraTuning, table=True):
+    __tablename__ = "cameras"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    rtsp_url: str = Field(max_length=2048)
+    enabled: bool = True
+    status: str = "offline"
+    status_reason: str | None = None
+    last_seen: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+# ----------------------------------------------------------------------------- people
+class Person(SQLModel, table=True):
+    __tablename__ = "people"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, index=True)
+    notes: str | None = Field(default=None, max_length=5000)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class FaceEmbedding(SQLModel, table=True):
+    """An enrolled face: 512-d L2-normalised float32, little-endian bytes."""
+
+    __tablename__ = "face_embeddings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="people.id", ondelete="CASCADE", index=True)
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    image_path: str | None = Field(default=None, max_length=1024)
+    source: str = "upload"
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+# ----------------------------------------------------------------------------- identities
+class Identity(SQLModel, table=True):
+    __tablename__ = "identities"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str | None = Field(default=None, max_length=200)
+    notes: str | None = Field(default=None, max_length=5000)
+    is_named: bool = Field(default=False, index=True)
+    object_class: str = Field(default="person", index=True, max_length=50)
+    person_id: int | None = Field(
+        default=None, foreign_key="people.id", ondelete="SET NULL", index=True
+    )
+    color: str | None = None
+    color_hex: str | None = None
+    make: str | None = None
+    vehicle_type: str | None = None
+    first_seen: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    last_seen: datetime | None = Field(default=None, sa_column=_ts(nullable=True, index=True))
+    num_sightings: int = 0
+    total_seconds: float = 0.0
+    rep_sighting_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+# ----------------------------------------------------------------------------- events
+class Event(SQLModel, table=True):
+    """One recording: a presence (track mode), a motion trigger, or a manual recording."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_camera_ts", "camera_id", "ts"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    camera_id: int = Field(foreign_key="cameras.id", ondelete="CASCADE", index=True)
+    kind: str = Field(default="track", max_length=20)  # track | motion | manual
+    label: str = Field(default="person", index=True, max_length=50)
+    score: float | None = None
+    ts: datetime = Field(sa_column=_ts(index=True))
+    end_ts: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    duration: float | None = None
+    clip_path: str | None = Field(default=None, max_length=1024)
+    thumb_path: str | None = Field(default=None, max_length=1024)
+    in_progress: bool = False
+    person_id: int | None = Field(
+        default=None, foreign_key="people.id", ondelete="SET NULL", index=True
+    )
+    person_name: str | None = None
+    identity_id: int | None = Field(
+        default=None, foreign_key="identities.id", ondelete="SET NULL", index=True
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Sighting(SQLModel, table=True):
+    """One track of one identity on one camera."""
+
+    __tablename__ = "sightings"
+    __table_args__ = (Index("ix_sightings_identity_ts", "identity_id", "ts"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    identity_id: int = Field(foreign_key="identities.id", ondelete="CASCADE")
+    camera_id: int = Field(foreign_key="cameras.id", ondelete="CASCADE", index=True)
+    event_id: int | None = Field(
+        default=None, foreign_key="events.id", ondelete="SET NULL", index=True
+    )
+    track_id: int | None = None
+    label: str = "person"
+    match_kind: str = Field(default="new", index=True)  # face | person | appearance | new
+    score: float | None = None
+    ts: datetime = Field(sa_column=_ts(index=True))
+    end_ts: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    thumb_path: str | None = Field(default=None, max_length=1024)
+    box: str | None = None  # "x1,y1,x2,y2" in frame pixels
+
+
+class PresenceSegment(SQLModel, table=True):
+    """Dwell of an identity on a camera; camera-scoped without an FK cascade (spec)."""
+
+    __tablename__ = "presence_segments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    identity_id: int = Field(foreign_key="identities.id", ondelete="CASCADE", index=True)
+    camera_id: int = Field(index=True)
+    start: datetime = Field(sa_column=_ts(index=True))
+    end: datetime = Field(sa_column=_ts())
+    seconds: float = 0.0
+
+
+class FaceExemplar(SQLModel, table=True):
+    __tablename__ = "face_exemplars"
+
+    id: int | None = Field(default=None, primary_key=True)
+    identity_id: int = Field(foreign_key="identities.id", ondelete="CASCADE", index=True)
+    camera_id: int = Field(index=True)
+    sighting_id: int | None = None
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    quality: float = 0.0
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class AppearanceExemplar(SQLModel, table=True):
+    __tablename__ = "appearance_exemplars"
+
+    id: int | None = Field(default=None, primary_key=True)
+    identity_id: int = Field(foreign_key="identities.id", ondelete="CASCADE", index=True)
+    camera_id: int = Field(index=True)
+    sighting_id: int | None = None
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    quality: float = 0.0
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class FaceSample(SQLModel, table=True):
+    """A captured face crop from a live camera (face groups cluster these)."""
+
+    __tablename__ = "face_samples"
+
+    id: int | None = Field(default=None, primary_key=True)
+    camera_id: int = Field(index=True)
+    identity_id: int | None = Field(
+        default=None, foreign_key="identities.id", ondelete="SET NULL", index=True
+    )
+    sighting_id: int | None = Field(
+        default=None, foreign_key="sightings.id", ondelete="SET NULL"
+    )
+    ts: datetime = Field(sa_column=_ts(index=True))
+    crop_path: str | None = Field(default=None, max_length=1024)
+    embedding: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    clothing: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    quality: float = 0.0
+    label: str | None = Field(default=None, index=True, max_length=200)

@@ -1,0 +1,44 @@
+"""The FastAPI application: routers under the contract's prefixes, then the SPA at `/`.
+
+Plain FastAPI, no Ray: `build_app` (iris/serve/app.py) wraps it in the Serve ingress with a
+`RayRuntime`; tests can build it with any `Runtime`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from iris import __version__
+from iris.db.engine import make_engine
+from iris.serve.deps import require_auth
+from iris.serve.routes import api_router, health
+from iris.serve.runtime import OfflineRuntime, Runtime
+from iris.settings import Settings
+
+WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+
+
+def create_api(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
+    """Build the REST API + SPA for one Iris instance."""
+    # The schema is served by an authenticated route (system.py): /health stays the only open one.
+    app = FastAPI(title="Iris", version=__version__, docs_url=None, redoc_url=None,
+                  openapi_url=None)
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.resolved_database_url)
+    app.state.runtime = runtime if runtime is not None else OfflineRuntime()
+    settings.root.mkdir(parents=True, exist_ok=True)
+
+    app.include_router(health.router)
+    app.include_router(api_router, prefix="/api", dependencies=[Depends(require_auth)])
+
+    @app.get("/api/openapi.json", include_in_schema=False, dependencies=[Depends(require_auth)])
+    def openapi() -> dict[str, Any]:
+        return app.openapi()
+
+    if WEB_DIR.is_dir():
+        app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
+    return app

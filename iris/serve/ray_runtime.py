@@ -1,0 +1,67 @@
+"""`Runtime` backed by the named Ray actors and Serve deployments (used inside the ingress)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import ray
+
+from iris.actors.manager import MANAGER_NAME
+from iris.settings import Settings
+
+log = logging.getLogger("iris.runtime")
+
+CALL_TIMEOUT_S = 30.0
+STATES_TTL_S = 0.25
+
+
+class RayRuntime:
+    """Looks the actors up by name on first use, so replicas survive actor restarts."""
+
+    def __init__(self, settings: Settings, dashboard_url: str | None = None) -> None:
+        self._settings = settings
+        self._namespace = settings.ray_namespace
+        self._dashboard_url = dashboard_url
+        self._states: tuple[float, dict[int, dict[str, Any]]] = (0.0, {})
+
+    @property
+    def dashboard_url(self) -> str | None:
+        return self._dashboard_url
+
+    def manager(self) -> Any:
+        return ray.get_actor(MANAGER_NAME, namespace=self._namespace)
+
+    def camera(self, camera_id: int) -> Any | None:
+        """The camera's actor handle, or None when no worker runs."""
+        try:
+            return ray.get_actor(f"camera-{camera_id}", namespace=self._namespace)
+        except ValueError:
+            return None
+
+    def sync_camera(self, camera_id: int) -> None:
+        ray.get(self.manager().sync.remote(camera_id), timeout=CALL_TIMEOUT_S)
+        self._states = (0.0, {})
+
+    def worker_states(self) -> dict[int, dict[str, Any]]:
+        fetched_at, states = self._states
+        if time.monotonic() - fetched_at < STATES_TTL_S:
+            return states
+        try:
+            states = ray.get(self.manager().states.remote(), timeout=5)
+        except Exception as exc:  # noqa: BLE001 - manager restarting: fall back to persisted rows
+            log.warning("worker states unavailable: %s", exc)
+            return {}
+        self._states = (time.monotonic(), states)
+        return states
+
+    def detector_info(self) -> dict[str, Any]:
+        path = self._settings.detector_model_path
+        if not path.is_file():
+            return {"available": False, "backend": self._settings.detector_backend,
+                    "reason": f"no detector weights at {path}; run `iris models pull`"}
+        return {"available": True, "backend": self._settings.detector_backend}
+
+    def face_index_info(self) -> dict[str, Any]:
+        return {"available": False, "status": "unavailable", "count": 0}

@@ -1,0 +1,59 @@
+"""/api/system: authenticated introspection of the running instance."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from typing import Any
+
+from fastapi import APIRouter
+
+from iris import __version__
+from iris.gpu import gpu_memory
+from iris.serve.deps import CurrentUser, RuntimeDep, SettingsDep
+from iris.serve.routes.health import worker_list
+
+router = APIRouter()
+
+
+@router.get("")
+def system_info(user: CurrentUser, runtime: RuntimeDep, settings: SettingsDep) -> dict[str, Any]:
+    """Version, python, user, backend, model paths, face index, GPU memory, workers."""
+    detector = runtime.detector_info()
+    faces = runtime.face_index_info()
+    return {
+        "version": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "user": {"email": user.email, "name": user.name, "via": user.via},
+        "backend": {
+            "detector": detector.get("backend", settings.detector_backend),
+            "detector_available": bool(detector.get("available")),
+            "detector_reason": detector.get("reason"),
+            "device": detector.get("device", "cpu"),
+            "onnx_providers": detector.get("providers", _onnx_providers()),
+            "faces_enabled": bool(faces.get("available", False)),
+        },
+        "models": {
+            "yolo": str(settings.detector_model_path),
+            "yolo_present": settings.detector_model_path.is_file(),
+            "insightface": str(settings.face_model_root_path / "models" /
+                               settings.face_model_pack),
+        },
+        "face_index": {
+            "status": faces.get("status", "unavailable"),
+            "count": int(faces.get("count", 0)),
+        },
+        "gpu": gpu_memory(),
+        "workers": worker_list(runtime.worker_states()),
+        "ray_dashboard": runtime.dashboard_url,
+    }
+
+
+def _onnx_providers() -> list[str]:
+    try:
+        import onnxruntime
+
+        return list(onnxruntime.get_available_providers())
+    except Exception:  # noqa: BLE001 - onnxruntime missing is reported as no providers
+        return []

@@ -1,0 +1,149 @@
+"""Iris settings: one resolved object from `configs/iris.yaml` and `IRIS_*` environment variables.
+
+Precedence (highest first): explicit keyword arguments, `IRIS_*` environment variables, the YAML
+file (``IRIS_CONFIG`` or ``configs/iris.yaml``), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG = Path("configs/iris.yaml")
+
+
+def _config_file() -> Path | None:
+    path = Path(os.environ.get("IRIS_CONFIG", DEFAULT_CONFIG))
+    return path if path.is_file() else None
+
+
+class Settings(BaseSettings):
+    """Every tunable of an Iris instance, validated once at start-up."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="IRIS_", extra="forbid", frozen=True, validate_default=True
+    )
+
+    host: str = Field("127.0.0.1", description="Address the HTTP proxy binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="HTTP port of the API and SPA.")
+    data_dir: Path = Field(Path("data"), description="Root of all media and the SQLite DB.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; empty means SQLite at <data_dir>/iris.db."
+    )
+
+    auth_required: bool = Field(True, description="Refuse /api requests without credentials.")
+    api_key: str | None = Field(
+        None,
+        description="Bearer key; when empty `iris up` creates <data_dir>/api_key once.",
+    )
+    sso_email_header: str = Field("X-Email", min_length=1)
+    sso_user_header: str = Field("X-User", min_length=1)
+
+    live_mjpeg_fps: int = Field(10, ge=1, le=60, description="Cap of the MJPEG frame rate.")
+    status_stale_seconds: float = Field(30.0, gt=0, le=3600)
+    heartbeat_seconds: float = Field(1.0, gt=0, le=60)
+    segment_seconds: float = Field(2.0, ge=0.5, le=10)
+    segment_retention_seconds: float = Field(300.0, ge=10, le=86400)
+
+    hls_enabled: bool = True
+    hls_max_sessions: int = Field(4, ge=0, le=64)
+    hls_idle_seconds: float = Field(30.0, ge=2, le=3600)
+
+    detector_backend: Literal["onnx", "ultralytics"] = "onnx"
+    detector_model: Path | None = Field(
+        None, description="Detector weights; empty means <data_dir>/models/yolo11n.onnx."
+    )
+    detector_num_gpus: float = Field(0.5, ge=0, le=8)
+    detector_max_batch_size: int = Field(8, ge=1, le=64)
+    detector_batch_wait_s: float = Field(0.01, ge=0, le=1)
+    embedder_num_gpus: float = Field(0.25, ge=0, le=8)
+    face_model_root: Path | None = Field(
+        None, description="insightface root; empty means <data_dir>/models/insightface."
+    )
+    face_model_pack: str = "buffalo_l"
+
+    ray_address: str = Field("", description="Ray cluster address; empty = embedded Ray.")
+    ray_namespace: str = "iris"
+    ray_num_cpus: int | None = Field(None, ge=1, le=1024)
+    dashboard: bool = True
+    dashboard_port: int = Field(8265, ge=1, le=65535)
+    serve_app_name: str = "iris"
+
+    @field_validator("database_url", "api_key", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config = _config_file()
+        if config is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config))
+        return tuple(sources)
+
+    # Derived paths: one place decides where everything lives under the data root.
+    @property
+    def root(self) -> Path:
+        return self.data_dir.resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.root / 'iris.db'}"
+
+    @property
+    def detector_model_path(self) -> Path:
+        return self.detector_model or self.root / "models" / "yolo11n.onnx"
+
+    @property
+    def face_model_root_path(self) -> Path:
+        return self.face_model_root or self.root / "models" / "insightface"
+
+
+class SettingsError(RuntimeError):
+    """Raised when configuration is invalid; the message names every bad field."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, turning validation errors into one readable message."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "settings"
+            lines.append(f"invalid setting '{field}': {err['msg']} (got {err.get('input')!r})")
+        raise SettingsError("\n".join(lines)) from None
+
+
+def ensure_api_key(settings: Settings) -> Settings:
+    """Return settings with an API key: the configured one, or one kept in <data_dir>/api_key."""
+    if settings.api_key:
+        return settings
+    key_file = settings.root / "api_key"
+    if key_file.is_file() and key_file.read_text().strip():
+        key = key_file.read_text().strip()
+    else:
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(32)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key + "\n")
+    return settings.model_copy(update={"api_key": key})

@@ -1,0 +1,68 @@
+"""Integration tests share one local Ray cluster and one Serve instance per session."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from iris.settings import Settings, load_settings
+
+API_KEY = "test-key-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration" in str(item.fspath):
+            item.add_marker(pytest.mark.integration)
+
+
+@dataclass
+class IrisInstance:
+    settings: Settings
+    base_url: str
+    manager: object
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {API_KEY}"}
+
+    def client(self, **kwargs: object) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, headers=self.headers, timeout=30, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def iris(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IrisInstance]:
+    """A running Iris (embedded Ray, Serve, WorkerManager) on loopback ports away from defaults."""
+    import ray
+
+    from iris.runner import deploy, shutdown
+
+    data_dir: Path = tmp_path_factory.mktemp("iris-data")
+    settings = load_settings(
+        data_dir=data_dir,
+        port=free_port(),
+        api_key=API_KEY,
+        dashboard=False,
+        ray_num_cpus=8,
+        status_stale_seconds=5,
+        segment_retention_seconds=60,
+    )
+    ray.init(address="local", namespace=settings.ray_namespace, num_cpus=8,
+             include_dashboard=False, log_to_driver=False)
+    manager = deploy(settings)
+    instance = IrisInstance(settings, f"http://127.0.0.1:{settings.port}", manager)
+    try:
+        yield instance
+    finally:
+        shutdown(manager)
