@@ -80,13 +80,18 @@ def run_forever(settings: Settings, *, demo: bool = False) -> int:
     pid_file = settings.root / "iris.pid"
     pid_file.write_text(str(os.getpid()))
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+
+    def catch_signals() -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+
+    catch_signals()
 
     manager = None
     try:
         started = time.monotonic()
         dashboard_url = start_ray(settings)
+        catch_signals()  # ray.init installs its own SIGTERM handler that aborts the driver
         manager = deploy(settings, dashboard_url)
         if demo:
             from iris.demo import ensure_demo_camera

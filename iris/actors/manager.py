@@ -57,7 +57,7 @@ class WorkerManager:
         return sorted(self._workers)
 
     def sync(self, camera_id: int) -> str:
-        """Match the camera's worker to its row: "started", "restarted", "stopped" or "unchanged"."""
+        """Match the worker to the row: "started", "restarted", "stopped" or "unchanged"."""
         with self._lock:
             with Session(self._engine) as session:
                 camera = session.get(Camera, camera_id)

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from iris.serve.routes import cameras, health, system
+from iris.serve.routes import cameras, health, system  # noqa: F401  (health: app-level)
 
 api_router = APIRouter()
 api_router.include_router(cameras.router, prefix="/cameras", tags=["cameras"])
