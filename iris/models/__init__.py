@@ -1,0 +1,1 @@
+"""ML wrappers behind small Protocols: detector backends, letterboxing, stand-in models."""
