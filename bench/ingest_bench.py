@@ -1,0 +1,134 @@
+"""CPU cost of camera ingest: StreamReader + SegmentWriter vs a bare PyAV decode loop.
+
+Both read the same stream for the same wall time in this process; the figure is CPU seconds
+(user + system, all threads) per second of camera video, and the ratio ingest / baseline.
+
+    .venv/bin/python -m bench.ingest_bench [--source rtsp|file] [--seconds 10] [--size 1280x720]
+
+``rtsp`` (default when GStreamer is present) serves a generated clip from the test RTSP
+server (its CPU is another process, not counted); ``file`` loops the clip in real time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import av
+
+from iris.actors.ingest import IngestOptions, StreamReader
+from iris.actors.segments import SegmentWriter
+from tests.support.media import make_clip, to_annexb
+from tests.support.rtsp import RtspServer, gstreamer_available
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def bare_decode(url: str, seconds: float, is_rtsp: bool) -> tuple[float, float]:
+    """Decode video frames to BGR for ``seconds`` of wall time; (cpu s, video s)."""
+    options = {"rtsp_transport": "tcp"} if is_rtsp else {}
+    container = av.open(url, options=options)
+    video = container.streams.video[0]
+    frames, started, cpu = 0, time.monotonic(), cpu_seconds()
+    origin = None
+    while time.monotonic() - started < seconds:
+        for packet in container.demux(video):
+            for frame in packet.decode():
+                frame.to_ndarray(format="bgr24")
+                frames += 1
+                if not is_rtsp:  # pace a file like the reader does: same work per second
+                    origin = origin or time.monotonic()
+                    due = origin + frames / float(video.average_rate or 25)
+                    time.sleep(max(0.0, due - time.monotonic()))
+            if time.monotonic() - started >= seconds:
+                break
+        else:
+            container.seek(0)
+    cpu = cpu_seconds() - cpu
+    container.close()
+    return cpu, frames / float(video.average_rate or 25)
+
+
+class SegmentingSink:
+    """What a camera does with ingest output here: segment packets, touch each frame."""
+
+    def __init__(self, directory: Path) -> None:
+        self.writer = SegmentWriter(directory)
+        self.frames = 0
+
+    def on_open(self, container_streams: list) -> None:
+        self.writer.open_streams(container_streams)
+
+    def on_packet(self, packet: av.Packet) -> None:
+        self.writer.write(packet, time.time())
+
+    def on_frame(self, frame: object, wall_time: float) -> None:
+        self.frames += 1
+
+    def on_status(self, status: str, reason: str | None) -> None:
+        pass
+
+
+def ingest(url: str, seconds: float, directory: Path, fps: float) -> tuple[float, float]:
+    """Run StreamReader + SegmentWriter for ``seconds`` once online; (cpu s, video s)."""
+    sink = SegmentingSink(directory)
+    reader = StreamReader(IngestOptions(url=url), sink)
+    reader.start()
+    deadline = time.monotonic() + 30
+    while sink.frames == 0:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no frames from {url}")
+        time.sleep(0.05)
+    frames, cpu = sink.frames, cpu_seconds()
+    time.sleep(seconds)  # the measured window
+    cpu, frames = cpu_seconds() - cpu, sink.frames - frames
+    reader.stop()
+    sink.writer.close()
+    return cpu, frames / fps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--source", choices=("rtsp", "file"),
+                        default="rtsp" if gstreamer_available() else "file")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--size", default="1280x720")
+    parser.add_argument("--fps", type=int, default=25)
+    args = parser.parse_args()
+    width, height = (int(x) for x in args.size.split("x"))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        clip = make_clip(root / "cam.mp4", seconds=10, fps=args.fps, size=(width, height))
+        server = None
+        if args.source == "rtsp":
+            server = RtspServer(to_annexb(clip), audio_mp4=clip, fps=args.fps).start()
+        url = server.url if server is not None else str(clip)
+        try:
+            base_cpu, base_video = bare_decode(url, args.seconds, server is not None)
+            ingest_cpu, ingest_video = ingest(url, args.seconds, root / "segments", args.fps)
+        finally:
+            if server is not None:
+                server.stop()
+        segments = len(list((root / "segments").glob("*.mp4")))
+
+    baseline = base_cpu / base_video
+    ours = ingest_cpu / ingest_video
+    print(json.dumps({
+        "source": args.source, "size": args.size, "fps": args.fps,
+        "baseline_cpu_s_per_camera_s": round(baseline, 4),
+        "ingest_cpu_s_per_camera_s": round(ours, 4),
+        "ratio": round(ours / baseline, 3),
+        "ingest_video_s": round(ingest_video, 2), "segments_written": segments,
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()
