@@ -16,17 +16,17 @@ from iris.settings import Settings
 DEMO_NAME = "Demo camera"
 
 
-def _package_image(name: str) -> np.ndarray | None:
+def _package_image(package: str, relative: str) -> np.ndarray | None:
+    """An image shipped inside an installed package (ultralytics, insightface), if present."""
+    import importlib.util
+
     import cv2
 
-    try:
-        import ultralytics
-
-        path = Path(ultralytics.__file__).parent / "assets" / name
-    except ImportError:
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
         return None
-    image = cv2.imread(str(path))
-    return image
+    path = Path(spec.origin).parent / relative
+    return cv2.imread(str(path)) if path.is_file() else None
 
 
 def make_demo_clip(path: Path, *, seconds: float = 20.0, fps: int = 25,
@@ -36,8 +36,8 @@ def make_demo_clip(path: Path, *, seconds: float = 20.0, fps: int = 25,
     import cv2
 
     width, height = size
-    backdrop = _package_image("bus.jpg")
-    subject = _package_image("zidane.jpg")
+    backdrop = _package_image("ultralytics", "assets/bus.jpg")
+    subject = _package_image("insightface", "data/images/t1.jpg")
     if backdrop is None:
         backdrop = np.full((height, width, 3), 60, np.uint8)
     backdrop = cv2.resize(backdrop, (width + 200, height))

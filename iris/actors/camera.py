@@ -1,7 +1,7 @@
-"""CameraActor: the Ray shell around one camera's worker logic.
+"""CameraActor: the Ray shell around one camera's `CameraWorker`.
 
-It only wires: the resolved `CameraConfig` in, heartbeats out to the WorkerManager, and method
-calls from the ingress (live frames, manual recording) through to `CameraWorker`.
+It only wires: the resolved `CameraConfig` in, heartbeats out to the WorkerManager, the shared
+Detector deployment in, and calls from the ingress (live frames, manual recording) through.
 """
 
 from __future__ import annotations
@@ -10,12 +10,40 @@ import logging
 import threading
 from typing import Any
 
+import numpy as np
 import ray
 
 from iris.actors.config import CameraConfig
 from iris.actors.worker import CameraWorker
+from iris.types import Detections
 
 log = logging.getLogger("iris.camera")
+
+DETECT_TIMEOUT_S = 30.0
+
+
+class ServeDetector:
+    """`DetectorClient` over the Detector Serve deployment (blocking calls, worker threads)."""
+
+    def __init__(self, app_name: str) -> None:
+        self._app_name = app_name
+        self._handle: Any = None
+
+    def _deployment(self) -> Any:
+        if self._handle is None:
+            from ray import serve
+
+            self._handle = serve.get_deployment_handle("Detector", app_name=self._app_name)
+        return self._handle
+
+    def info(self) -> dict[str, Any]:
+        info: dict[str, Any] = self._deployment().info.remote().result(timeout_s=10)
+        return info
+
+    def detect(self, frame: np.ndarray, conf: float, iou: float) -> Detections:
+        dets: Detections = self._deployment().detect.remote(frame, conf, iou).result(
+            timeout_s=DETECT_TIMEOUT_S)
+        return dets
 
 
 @ray.remote
@@ -25,7 +53,7 @@ class CameraActor:
     def __init__(self, config: CameraConfig, manager: Any) -> None:
         self._config = config
         self._manager = manager
-        self._worker = CameraWorker(config)
+        self._worker = CameraWorker(config, ServeDetector(config.serve_app_name))
         self._stopping = threading.Event()
         self._worker.start()
         self._beat = threading.Thread(target=self._heartbeat_loop, name="heartbeat", daemon=True)
@@ -47,7 +75,7 @@ class CameraActor:
                 self.stop()
 
     def stop(self) -> bool:
-        """Finalise the partial segment, close any open event, release the stream."""
+        """Finish the open event, finalise the partial segment, release the stream."""
         if not self._stopping.is_set():
             self._stopping.set()
             self._worker.stop()
@@ -59,14 +87,10 @@ class CameraActor:
     def ping(self) -> bool:
         return True
 
-    # live / recording calls are added by the camera worker (see iris/actors/worker.py)
-    def latest_jpeg(self, after_seq: int = -1, fps: float | None = None,
-                    timeout: float = 2.0) -> tuple[int, bytes] | None:
-        """The newest annotated JPEG with a sequence number newer than `after_seq`, or None."""
-        return self._worker.latest_jpeg(after_seq, timeout=timeout)
-
-    def record_start(self) -> float:
-        return self._worker.record_start()
+    def latest_jpeg(self, after_seq: int = -1, timeout: float = 2.0) -> tuple[int, bytes] | None:
+        """The newest annotated JPEG newer than `after_seq` (long-polls up to `timeout`)."""
+        return self._worker.latest_jpeg(after_seq, timeout)
 
     def record_stop(self, started_at: float) -> dict[str, Any]:
+        """Persist a manual event spanning [started_at, now] from the segment buffer."""
         return self._worker.record_stop(started_at)

@@ -35,6 +35,7 @@ class CameraConfig:
     segment_retention_seconds: float
     live_mjpeg_fps: int
     heartbeat_seconds: float
+    serve_app_name: str
 
     @classmethod
     def resolve(cls, camera: Camera, settings: Settings) -> CameraConfig:
@@ -63,6 +64,7 @@ class CameraConfig:
             segment_retention_seconds=settings.segment_retention_seconds,
             live_mjpeg_fps=settings.live_mjpeg_fps,
             heartbeat_seconds=settings.heartbeat_seconds,
+            serve_app_name=settings.serve_app_name,
         )
 
     def as_dict(self) -> dict[str, object]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from ray import serve
 from ray.serve import Application
 
 from iris.serve.api import create_api
+from iris.serve.detector import Detector
 from iris.settings import Settings
 
 INGRESS_MAX_ONGOING = 1000  # MJPEG viewers hold requests open for minutes
@@ -18,8 +21,26 @@ def _ingress_api(settings: Settings, dashboard_url: str | None) -> FastAPI:
     return create_api(settings, RayRuntime(settings, dashboard_url))
 
 
+def gpu_fraction(requested: float) -> float:
+    """The configured GPU fraction, or 0 on a cluster without GPUs (else replicas never start)."""
+    import ray
+
+    return requested if ray.cluster_resources().get("GPU", 0) > 0 else 0.0
+
+
+def detector_app(settings: Settings) -> Application:
+    """The Detector deployment, bound with its backend, weights and batching config."""
+    return Detector.options(  # type: ignore[attr-defined,no-any-return]
+        max_ongoing_requests=max(64, 4 * settings.detector_max_batch_size),
+        ray_actor_options={"num_cpus": 1,
+                           "num_gpus": gpu_fraction(settings.detector_num_gpus)},
+        user_config={"max_batch_size": settings.detector_max_batch_size,
+                     "batch_wait_timeout_s": settings.detector_batch_wait_s},
+    ).bind(settings.detector_backend, str(settings.detector_model_path))
+
+
 def build_app(settings: Settings, dashboard_url: str | None = None) -> Application:
-    """The ingress deployment (FastAPI built on the replica), named `Ingress`."""
+    """The ingress deployment (FastAPI built on the replica), named `Ingress`, and its models."""
 
     def ingress_api() -> FastAPI:  # a plain function: Serve builds the app on the replica
         return _ingress_api(settings, dashboard_url)
@@ -32,6 +53,9 @@ def build_app(settings: Settings, dashboard_url: str | None = None) -> Applicati
     )
     @serve.ingress(ingress_api)
     class Ingress:
-        """Serves the REST API and the SPA."""
+        """Serves the REST API and the SPA; holds the model deployments in the app graph."""
 
-    return Ingress.bind()  # type: ignore[attr-defined,no-any-return]
+        def __init__(self, detector: Any) -> None:
+            self.detector = detector
+
+    return Ingress.bind(detector_app(settings))  # type: ignore[attr-defined,no-any-return]

@@ -15,6 +15,7 @@ log = logging.getLogger("iris.runtime")
 
 CALL_TIMEOUT_S = 30.0
 STATES_TTL_S = 0.25
+DETECTOR_INFO_TTL_S = 5.0
 
 
 class RayRuntime:
@@ -25,6 +26,8 @@ class RayRuntime:
         self._namespace = settings.ray_namespace
         self._dashboard_url = dashboard_url
         self._states: tuple[float, dict[int, dict[str, Any]]] = (0.0, {})
+        self._hls: Any | None = None
+        self._detector_info: tuple[float, dict[str, Any]] = (0.0, {})
 
     @property
     def dashboard_url(self) -> str | None:
@@ -57,11 +60,39 @@ class RayRuntime:
         return states
 
     def detector_info(self) -> dict[str, Any]:
-        path = self._settings.detector_model_path
-        if not path.is_file():
+        fetched_at, info = self._detector_info
+        if info and time.monotonic() - fetched_at < DETECTOR_INFO_TTL_S:
+            return info
+        from ray import serve
+
+        try:
+            handle = serve.get_deployment_handle("Detector", app_name=self._settings.serve_app_name)
+            info = handle.info.remote().result(timeout_s=10)
+        except Exception as exc:  # noqa: BLE001 - reported as unavailable, never a 500
             return {"available": False, "backend": self._settings.detector_backend,
-                    "reason": f"no detector weights at {path}; run `iris models pull`"}
-        return {"available": True, "backend": self._settings.detector_backend}
+                    "reason": f"detector deployment not reachable: {exc}"}
+        self._detector_info = (time.monotonic(), info)
+        return info
 
     def face_index_info(self) -> dict[str, Any]:
         return {"available": False, "status": "unavailable", "count": 0}
+
+    def hls(self) -> Any:
+        """The `HlsManager` actor, created on first use (owned by this replica, num_cpus=0)."""
+        if self._hls is None:
+            from iris.actors.hls_actor import HLS_ACTOR_NAME, HlsActor
+
+            self._hls = HlsActor.options(  # type: ignore[attr-defined]
+                name=HLS_ACTOR_NAME, namespace=self._namespace, get_if_exists=True
+            ).remote(self._settings)
+        return self._hls
+
+    def stop_hls(self, camera_id: int) -> bool:
+        """Stop the camera's HLS session if one runs (call on camera disable and delete)."""
+        from iris.actors.hls_actor import HLS_ACTOR_NAME
+
+        try:
+            actor = ray.get_actor(HLS_ACTOR_NAME, namespace=self._namespace)
+        except ValueError:  # no session was ever started
+            return False
+        return bool(ray.get(actor.close.remote(camera_id), timeout=CALL_TIMEOUT_S))

@@ -19,11 +19,20 @@ class Runtime(Protocol):
     def worker_states(self) -> dict[int, dict[str, Any]]:
         """Latest heartbeat per camera id: status, last_seen (epoch s), fps, detector, reason."""
 
+    def camera(self, camera_id: int) -> Any | None:
+        """The camera's actor handle (awaitable method calls), or None when none runs."""
+
     def detector_info(self) -> dict[str, Any]:
         """Detector availability, device, providers, class names and default triggers."""
 
     def face_index_info(self) -> dict[str, Any]:
         """Face recognizer availability and the FAISS face index status and size."""
+
+    def hls(self) -> Any | None:
+        """The HLS session manager's actor handle, or None when HLS cannot run here."""
+
+    def stop_hls(self, camera_id: int) -> bool:
+        """Stop the camera's HLS session (camera disabled or deleted); False when none ran."""
 
     @property
     def dashboard_url(self) -> str | None:
@@ -39,11 +48,20 @@ class OfflineRuntime:
     def worker_states(self) -> dict[int, dict[str, Any]]:
         return {}
 
+    def camera(self, camera_id: int) -> Any | None:
+        return None
+
     def detector_info(self) -> dict[str, Any]:
         return {"available": False, "reason": "Ray runtime not running"}
 
     def face_index_info(self) -> dict[str, Any]:
         return {"available": False, "status": "unavailable", "count": 0}
+
+    def hls(self) -> Any | None:
+        return None
+
+    def stop_hls(self, camera_id: int) -> bool:
+        return False
 
     @property
     def dashboard_url(self) -> str | None:

@@ -56,7 +56,7 @@ def iris(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IrisInstance]:
         dashboard=False,
         ray_num_cpus=8,
         status_stale_seconds=5,
-        segment_retention_seconds=60,
+        segment_retention_seconds=20,
     )
     ray.init(address="local", namespace=settings.ray_namespace, num_cpus=8,
              include_dashboard=False, log_to_driver=False)

@@ -2,8 +2,16 @@
 
 from fastapi import APIRouter
 
-from iris.serve.routes import cameras, health, system  # noqa: F401  (health: app-level)
+from iris.serve.routes import (  # noqa: F401  (health is mounted by the app itself)
+    cameras,
+    health,
+    hls,
+    live,
+    system,
+)
 
 api_router = APIRouter()
 api_router.include_router(cameras.router, prefix="/cameras", tags=["cameras"])
+api_router.include_router(live.router, prefix="/live", tags=["live"])
+api_router.include_router(hls.router, prefix="/live", tags=["live"])
 api_router.include_router(system.router, prefix="/system", tags=["system"])

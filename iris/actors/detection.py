@@ -1,0 +1,159 @@
+"""A camera's detection loop: motion gate → Detector → tracker → track-mode recorder (no Ray).
+
+Runs on its own thread and always takes the newest frame, so decoding goes on while the
+detector answers and no backlog builds. Without a detector (no weights) it records on motion.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+
+from iris.actors.config import CameraConfig
+from iris.actors.live_frames import LatestFrame
+from iris.actors.motion import MOTION_NAMES, MotionGate
+from iris.actors.recorder import RecorderConfig, RecorderEvent, TrackRecorder
+from iris.actors.tracker import Tracker, TrackerConfig
+from iris.models.letterbox import letterbox
+from iris.types import Detections
+
+log = logging.getLogger("iris.detection")
+
+RECHECK_DETECTOR_S = 30.0
+
+
+class DetectorClient(Protocol):
+    """What the loop needs from the shared Detector deployment."""
+
+    def info(self) -> dict[str, Any]: ...
+
+    def detect(self, frame: np.ndarray, conf: float, iou: float) -> Detections: ...
+
+
+def snap_imgsz(imgsz: int) -> int:
+    """Detector inputs are multiples of 32."""
+    return max(32, int(round(imgsz / 32)) * 32)
+
+
+EventSink = Callable[[list[RecorderEvent], str], None]
+
+
+class DetectionLoop:
+    """Feeds frames through motion gating, detection, tracking and the recorder."""
+
+    def __init__(self, config: CameraConfig, frames: LatestFrame,
+                 detector: DetectorClient | None, sink: EventSink) -> None:
+        self.config = config
+        self.frames = frames
+        self.detector = detector
+        self.sink = sink
+        self.motion = MotionGate()
+        self.tracker = Tracker(TrackerConfig(min_hits=1))
+        self.names: list[str] = []
+        self.mode = "motion"
+        self.reason: str | None = "detector not checked yet"
+        self._checked_at = -RECHECK_DETECTOR_S
+        self.recorder = self._recorder(("motion",))
+        self.detections = 0
+        self.skipped_static = 0
+        self.latency_ms = 0.0
+
+    def _recorder(self, triggers: tuple[str, ...]) -> TrackRecorder:
+        c = self.config
+        return TrackRecorder(RecorderConfig(
+            trigger_classes=triggers, min_trigger_frames=c.min_trigger_frames,
+            pre_seconds=c.pre_seconds, post_seconds=c.post_seconds,
+            trigger_cooldown=c.trigger_cooldown))
+
+    @property
+    def state(self) -> str:
+        if self.mode == "detector":
+            return "ok"
+        return f"motion fallback: {self.reason}" if self.reason else "motion"
+
+    def _check_detector(self, now: float) -> None:
+        if self.mode == "detector" or now - self._checked_at < RECHECK_DETECTOR_S:
+            return
+        self._checked_at = now
+        if self.detector is None:
+            self.reason = "no detector deployment"
+            return
+        try:
+            info = self.detector.info()
+        except Exception as exc:  # noqa: BLE001 - keep recording on motion meanwhile
+            self.reason = f"detector unreachable: {exc}"
+            return
+        if not info.get("available"):
+            self.reason = info.get("reason") or "detector unavailable"
+            return
+        if self.recorder.is_open:
+            return  # switch once the motion event closed, so one presence is one event
+        self.names = list(info.get("names") or [])
+        self.mode, self.reason = "detector", None
+        self.recorder = self._recorder(self.config.trigger_classes)
+        log.info("camera %s: detector available, tracking %s", self.config.camera_id,
+                 ",".join(self.config.trigger_classes))
+
+    def run(self, stop: threading.Event) -> None:
+        """Loop until `stop` is set; flushes the open event on the way out."""
+        last_seq, last_detect = 0, 0.0
+        while not stop.is_set():
+            now = time.time()
+            self._check_detector(now)
+            if not self.frames.wait_newer(last_seq, 0.5):
+                self._emit(self.recorder.tick(now))
+                continue
+            last_seq, frame, wall = self.frames.get()
+            if frame is None:
+                continue
+            try:
+                due = wall - last_detect >= self.config.detect_interval
+                events = self.step(frame, wall, due=due)
+            except Exception as exc:  # noqa: BLE001 - one bad frame must not end detection
+                log.warning("camera %s: detection step failed: %s", self.config.camera_id, exc)
+                self.mode, self.reason = "motion", f"detector error: {exc}"
+                self._checked_at = time.time()
+                self.recorder = self._recorder(("motion",)) if not self.recorder.is_open \
+                    else self.recorder
+                continue
+            if events is not None:
+                last_detect = wall
+                self._emit(events)
+        self._emit(self.recorder.flush())
+
+    def step(self, frame: np.ndarray, now: float, due: bool) -> list[RecorderEvent] | None:
+        """One frame; returns recorder events, or None when no detection ran on it."""
+        moving = self.motion.update(frame, now)
+        if not due:
+            self._emit(self.recorder.tick(now))
+            return None
+        if self.mode == "detector":
+            if not (moving or self.recorder.is_open):
+                self.skipped_static += 1
+                self._emit(self.recorder.tick(now))
+                return None
+            return self._detect(frame, now)
+        dets = self.motion.detections() if moving else Detections.empty()
+        self.frames.annotate(dets, dets.labels(MOTION_NAMES))
+        return self.recorder.update(now, dets, MOTION_NAMES, frame)
+
+    def _detect(self, frame: np.ndarray, now: float) -> list[RecorderEvent]:
+        assert self.detector is not None
+        image, box = letterbox(frame, snap_imgsz(self.config.detect_imgsz))
+        started = time.perf_counter()
+        dets = self.detector.detect(image, self.config.detect_conf, self.config.detect_iou)
+        self.latency_ms = (time.perf_counter() - started) * 1000
+        self.detections += 1
+        dets = dets.from_letterbox(box)
+        tracked = self.tracker.update(dets, now)
+        self.frames.annotate(tracked, tracked.labels(self.names))
+        return self.recorder.update(now, tracked, self.names, frame)
+
+    def _emit(self, events: list[RecorderEvent]) -> None:
+        if events:
+            self.sink(events, "track" if self.mode == "detector" else "motion")

@@ -1,0 +1,84 @@
+"""The latest decoded frame of a camera and its JPEG, encoded only when someone asks (no Ray)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import cv2
+import numpy as np
+
+from iris.types import Detections
+
+JPEG_QUALITY = 80
+OVERLAY_MAX_AGE_S = 1.5
+_COLOURS = [(255, 0, 255), (0, 200, 255), (0, 255, 0), (255, 128, 0), (0, 128, 255)]
+
+
+class LatestFrame:
+    """Holds the newest frame; `jpeg(after_seq)` long-polls for a newer one and encodes it once."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._frame: np.ndarray | None = None
+        self.seq = 0
+        self.wall_time = 0.0
+        self._cache: tuple[int, bytes] | None = None
+        self._overlay: tuple[float, Detections, list[str]] | None = None
+        self.encodes = 0
+
+    def put(self, frame: np.ndarray, wall_time: float) -> None:
+        with self._cond:
+            self._frame = frame
+            self.seq += 1
+            self.wall_time = wall_time
+            self._cond.notify_all()
+
+    def get(self) -> tuple[int, np.ndarray | None, float]:
+        with self._cond:
+            return self.seq, self._frame, self.wall_time
+
+    def wait_newer(self, after_seq: int, timeout: float) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self.seq > after_seq and self._frame is not None,
+                                       timeout=timeout)
+
+    def annotate(self, detections: Detections, labels: list[str]) -> None:
+        """Boxes to draw on the next JPEGs (frame coordinates)."""
+        self._overlay = (time.time(), detections, labels)
+
+    def jpeg(self, after_seq: int, timeout: float) -> tuple[int, bytes] | None:
+        """The newest frame newer than `after_seq` as JPEG, or None if none came in time."""
+        if not self.wait_newer(after_seq, timeout):
+            return None
+        seq, frame, _ = self.get()
+        cached = self._cache
+        if cached is not None and cached[0] == seq:
+            return cached
+        assert frame is not None
+        image = self._draw(frame)
+        ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+        if not ok:
+            return None
+        self.encodes += 1
+        self._cache = (seq, encoded.tobytes())
+        return self._cache
+
+    def _draw(self, frame: np.ndarray) -> np.ndarray:
+        overlay = self._overlay
+        if overlay is None or time.time() - overlay[0] > OVERLAY_MAX_AGE_S or not len(overlay[1]):
+            return frame
+        _, dets, labels = overlay
+        image = frame.copy()
+        thickness = max(2, frame.shape[1] // 640)
+        for index in range(len(dets)):
+            x1, y1, x2, y2 = (int(v) for v in dets.xyxy[index])
+            track = dets.tracker_id[index] if dets.tracker_id is not None else None
+            colour = _COLOURS[int(track or 0) % len(_COLOURS)]
+            text = f"{labels[index]} {dets.confidence[index]:.2f}"
+            if track is not None:
+                text = f"#{int(track)} {text}"
+            cv2.rectangle(image, (x1, y1), (x2, y2), colour, thickness)
+            cv2.putText(image, text, (x1, max(14, y1 - 6)), cv2.FONT_HERSHEY_SIMPLEX,
+                        0.5 * thickness, colour, thickness, cv2.LINE_AA)
+        return image

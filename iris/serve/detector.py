@@ -1,0 +1,114 @@
+"""Detector: the shared YOLO Serve deployment, batching frames across cameras.
+
+Cameras send frames already letterboxed to their detector input size; requests are batched with
+`@serve.batch`, grouped by (size, iou) inside a batch, and run on one backend per input size.
+Each request's confidence is applied after the batched run, so cameras with different
+thresholds still share a batch. Missing weights keep the replica up and say why (`info`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from ray import serve
+
+from iris.models.detector import DetectorBackend, DetectorUnavailable, load_backend
+from iris.types import Detections
+
+log = logging.getLogger("iris.detector")
+
+DEFAULT_BATCH = 8
+
+
+def snap_imgsz(imgsz: int) -> int:
+    """The nearest multiple of 32 the detector accepts (128–1920 by the contract)."""
+    return max(32, int(round(imgsz / 32)) * 32)
+
+
+class DetectorCore:
+    """Backends per input size and batched inference (no Serve; testable on its own)."""
+
+    def __init__(self, kind: str, model_path: str) -> None:
+        self.kind = kind
+        self.model_path = Path(model_path)
+        self._backends: dict[int, DetectorBackend] = {}
+        self._lock = threading.Lock()
+        self.batch_sizes: Counter[int] = Counter()
+        self.reason: str | None = None
+        try:
+            self.backend(320)
+        except DetectorUnavailable as exc:
+            self.reason = exc.reason
+            log.warning("detector unavailable: %s", exc.reason)
+
+    @property
+    def available(self) -> bool:
+        return self.reason is None
+
+    def backend(self, imgsz: int) -> DetectorBackend:
+        with self._lock:
+            if imgsz not in self._backends:
+                self._backends[imgsz] = load_backend(self.kind, self.model_path, imgsz)
+            return self._backends[imgsz]
+
+    def info(self) -> dict[str, Any]:
+        backend = next(iter(self._backends.values()), None)
+        return {
+            "available": self.available,
+            "reason": self.reason,
+            "backend": self.kind,
+            "model": str(self.model_path),
+            "names": list(backend.names) if backend else [],
+            "device": backend.device if backend else "cpu",
+            "providers": list(backend.providers) if backend else [],
+            "batch_sizes": dict(self.batch_sizes),
+        }
+
+    def run(self, frames: list[np.ndarray], confs: list[float],
+            ious: list[float]) -> list[Detections]:
+        """One batched call: group by (input size, iou), run, then filter each by its conf."""
+        self.batch_sizes[len(frames)] += 1
+        if not self.available:
+            return [Detections.empty() for _ in frames]
+        groups: dict[tuple[int, float], list[int]] = defaultdict(list)
+        for index, frame in enumerate(frames):
+            groups[(frame.shape[0], ious[index])].append(index)
+        results: list[Detections] = [Detections.empty()] * len(frames)
+        for (imgsz, iou), members in groups.items():
+            floor = min(confs[i] for i in members)
+            outputs = self.backend(imgsz).detect([frames[i] for i in members], conf=floor, iou=iou)
+            for i, dets in zip(members, outputs, strict=True):
+                results[i] = dets[dets.confidence >= confs[i]]
+        return results
+
+
+@serve.deployment(name="Detector", max_ongoing_requests=64)
+class Detector:
+    """Serve shell around `DetectorCore`; tunables arrive through `user_config`."""
+
+    def __init__(self, kind: str, model_path: str) -> None:
+        self._core = DetectorCore(kind, model_path)
+
+    def reconfigure(self, config: dict[str, Any]) -> None:
+        """user_config: max_batch_size, batch_wait_timeout_s."""
+        self.detect_batch.set_max_batch_size(int(config.get("max_batch_size", DEFAULT_BATCH)))
+        self.detect_batch.set_batch_wait_timeout_s(float(config.get("batch_wait_timeout_s", 0.01)))
+
+    async def info(self) -> dict[str, Any]:
+        return self._core.info()
+
+    async def detect(self, frame: np.ndarray, conf: float, iou: float) -> Detections:
+        """Detections for one letterboxed frame, in letterboxed pixels."""
+        result: Detections = await self.detect_batch(frame, conf, iou)
+        return result
+
+    @serve.batch(max_batch_size=DEFAULT_BATCH, batch_wait_timeout_s=0.01)
+    async def detect_batch(self, frames: list[np.ndarray], confs: list[float],
+                           ious: list[float]) -> list[Detections]:
+        return await asyncio.to_thread(self._core.run, frames, confs, ious)

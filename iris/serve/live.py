@@ -1,0 +1,123 @@
+"""MJPEG fan-out in the ingress: one poller per camera, any number of viewers (no Ray here).
+
+A `FramePoller` long-polls the camera for frames newer than the last one it saw, at the highest
+rate any current viewer asked for, and stops as soon as the last viewer leaves, so a camera
+nobody watches encodes no JPEG at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+log = logging.getLogger("iris.live")
+
+Fetch = Callable[[int], Awaitable[tuple[int, bytes] | None]]
+BOUNDARY = "irisframe"
+
+
+class FramePoller:
+    """Pulls one camera's newest JPEG while anyone watches; viewers wait on `changed`."""
+
+    def __init__(self, fetch: Fetch, max_fps: float) -> None:
+        self._fetch = fetch
+        self._max_fps = max_fps
+        self._rates: dict[int, float] = {}
+        self._next_viewer = 0
+        self._task: asyncio.Task[None] | None = None
+        self.seq = -1
+        self.jpeg: bytes | None = None
+        self.changed = asyncio.Condition()
+        self.fetches = 0
+
+    @property
+    def viewers(self) -> int:
+        return len(self._rates)
+
+    def join(self, fps: float) -> int:
+        viewer = self._next_viewer
+        self._next_viewer += 1
+        self._rates[viewer] = fps
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        return viewer
+
+    def leave(self, viewer: int) -> None:
+        self._rates.pop(viewer, None)
+        if not self._rates and self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _run(self) -> None:
+        while self._rates:
+            started = time.monotonic()
+            try:
+                result = await self._fetch(self.seq)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - camera restarting: retry shortly
+                log.debug("frame fetch failed: %s", exc)
+                await asyncio.sleep(0.5)
+                continue
+            self.fetches += 1
+            if result is not None and result[0] != self.seq:
+                self.seq, self.jpeg = result
+                async with self.changed:
+                    self.changed.notify_all()
+            rate = min(self._max_fps, max(self._rates.values(), default=1.0))
+            await asyncio.sleep(max(0.0, 1.0 / rate - (time.monotonic() - started)))
+
+
+class LiveHub:
+    """The ingress's pollers, one per camera id, created on first viewer."""
+
+    def __init__(self, max_fps: float) -> None:
+        self.max_fps = max_fps
+        self._pollers: dict[int, FramePoller] = {}
+
+    def poller(self, camera_id: int, fetch: Fetch) -> FramePoller:
+        poller = self._pollers.get(camera_id)
+        if poller is None:
+            poller = self._pollers[camera_id] = FramePoller(fetch, self.max_fps)
+        return poller
+
+    def clamp(self, fps: float | None) -> float:
+        """?fps= clamped to [1, live_mjpeg_fps]; absent means full rate."""
+        if fps is None:
+            return self.max_fps
+        return min(max(fps, 1.0), self.max_fps)
+
+    async def stream(self, camera_id: int, fetch: Fetch, fps: float | None,
+                     prime: bytes) -> AsyncIterator[bytes]:
+        """multipart/x-mixed-replace parts: a prime frame, then each changed frame at ≤ fps."""
+        rate = self.clamp(fps)
+        poller = self.poller(camera_id, fetch)
+        viewer = poller.join(rate)
+        try:
+            sent = poller.seq
+            yield _part(poller.jpeg or prime)
+            next_at = time.monotonic() + 1.0 / rate
+            while True:
+                async with poller.changed:
+                    await poller.changed.wait_for(lambda last=sent: poller.seq != last)
+                delay = next_at - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                if poller.jpeg is None:
+                    continue
+                sent = poller.seq
+                yield _part(poller.jpeg)
+                next_at = max(next_at + 1.0 / rate, time.monotonic())
+        finally:
+            poller.leave(viewer)
+            with contextlib.suppress(Exception):
+                log.debug("camera %s: viewer left (%d remain)", camera_id, poller.viewers)
+
+
+def _part(jpeg: bytes) -> bytes:
+    header = (f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
+              f"Content-Length: {len(jpeg)}\r\n\r\n").encode()
+    return header + jpeg + b"\r\n"

@@ -1,0 +1,125 @@
+"""/api/live: snapshot and MJPEG of each camera's latest annotated frame, manual recording."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from iris.db.tables import Camera
+from iris.serve.deps import RuntimeDep, SessionDep, SettingsDep
+from iris.serve.live import BOUNDARY, LiveHub
+from iris.serve.placeholder import no_signal_jpeg
+from iris.serve.schemas.live import RecordStarted, RecordStop, RecordStopped
+
+router = APIRouter()
+
+LONG_POLL_S = 2.0
+NO_STORE = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+
+
+def _require_camera(session: Any, camera_id: int) -> Camera:
+    camera = session.get(Camera, camera_id)
+    if camera is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Camera not found.")
+    return camera
+
+
+async def _require_camera_async(session: Any, camera_id: int) -> Camera:
+    return await run_in_threadpool(_require_camera, session, camera_id)
+
+
+def _hub(request: Request, max_fps: int) -> LiveHub:
+    hub = getattr(request.app.state, "live_hub", None)
+    if hub is None:
+        hub = request.app.state.live_hub = LiveHub(max_fps)
+    return hub  # type: ignore[no-any-return]
+
+
+def _fetcher(runtime: Any, camera_id: int):  # noqa: ANN202 - returns the hub's Fetch
+    async def fetch(after_seq: int) -> tuple[int, bytes] | None:
+        actor = runtime.camera(camera_id)
+        if actor is None:
+            await asyncio.sleep(LONG_POLL_S)
+            return None
+        result: tuple[int, bytes] | None = await actor.latest_jpeg.remote(after_seq,
+                                                                          LONG_POLL_S)
+        return result
+
+    return fetch
+
+
+@router.get("/{camera_id}/snapshot")
+async def snapshot(camera_id: int, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """Latest annotated frame as one image/jpeg ("no signal" before the first frame)."""
+    await _require_camera_async(session, camera_id)
+    jpeg = None
+    actor = runtime.camera(camera_id)
+    if actor is not None:
+        try:
+            result = await actor.latest_jpeg.remote(-1, 0.0)
+            jpeg = result[1] if result else None
+        except Exception:  # noqa: BLE001 - a restarting camera shows "no signal"
+            jpeg = None
+    return Response(jpeg or no_signal_jpeg(), media_type="image/jpeg", headers=NO_STORE)
+
+
+@router.get("/{camera_id}/stream")
+async def stream(
+    camera_id: int,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+    fps: float | None = Query(None, gt=0, le=1000, description="Requested frame rate"),
+) -> StreamingResponse:
+    """MJPEG (multipart/x-mixed-replace) of annotated frames at ≤ ?fps."""
+    await _require_camera_async(session, camera_id)
+    hub = _hub(request, settings.live_mjpeg_fps)
+    body = hub.stream(camera_id, _fetcher(runtime, camera_id), fps, no_signal_jpeg())
+    return StreamingResponse(body, media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+                             headers=NO_STORE)
+
+
+@router.post("/{camera_id}/record/start", response_model=RecordStarted)
+def record_start(camera_id: int, session: SessionDep, runtime: RuntimeDep) -> Any:
+    """Begin a manual recording: returns the server-trusted started_at."""
+    _require_camera(session, camera_id)
+    if runtime.camera(camera_id) is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "Camera is not running (disabled?).")
+    return RecordStarted(camera_id=camera_id, started_at=datetime.now(UTC))
+
+
+@router.post("/{camera_id}/record/stop", response_model=RecordStopped)
+async def record_stop(camera_id: int, body: RecordStop, session: SessionDep,
+                      runtime: RuntimeDep) -> Any:
+    """Finish a manual recording: persist a manual event + clip spanning [started_at, now]."""
+    await _require_camera_async(session, camera_id)
+    started = _parse_started_at(body.started_at)
+    now = datetime.now(UTC)
+    if started > now:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "started_at is in the future.")
+    actor = runtime.camera(camera_id)
+    if actor is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "Camera is not running (disabled?).")
+    try:
+        result = await asyncio.wait_for(actor.record_stop.remote(started.timestamp()), 60)
+    except Exception as exc:  # noqa: BLE001 - surfaced to the operator, never a bare 500
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                            f"Recording could not be saved: {exc}") from None
+    if result.get("error"):
+        raise HTTPException(status.HTTP_409_CONFLICT, result["error"])
+    return RecordStopped(**result)
+
+
+def _parse_started_at(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                            "Invalid started_at: expected an ISO 8601 timestamp.") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
