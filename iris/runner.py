@@ -39,7 +39,7 @@ def start_ray(settings: Settings, *, dashboard: bool | None = None) -> str | Non
     return url if with_dashboard or settings.ray_address else None
 
 
-def deploy(settings: Settings, dashboard_url: str | None = None) -> Any:
+def deploy(settings: Settings, dashboard_url: str | None = None, route_prefix: str = "/") -> Any:
     """Create the WorkerManager, deploy the Serve app, start the cameras; returns the manager."""
     from ray import serve
 
@@ -51,7 +51,7 @@ def deploy(settings: Settings, dashboard_url: str | None = None) -> Any:
     ).remote(settings)
     serve.start(http_options={"host": settings.host, "port": settings.port})
     serve.run(build_app(settings, dashboard_url), name=settings.serve_app_name,
-              route_prefix="/")
+              route_prefix=route_prefix)
     import ray
 
     ray.get(manager.reconcile.remote())

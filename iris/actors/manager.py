@@ -45,7 +45,7 @@ class WorkerManager:
         self._workers: dict[int, tuple[Any, CameraConfig]] = {}
         self._states: dict[int, dict[str, Any]] = {}
         self._persisted: dict[int, tuple[str, float]] = {}
-        self._namespace = ray.get_runtime_context().namespace
+        self._namespace = settings.ray_namespace
 
     # ------------------------------------------------------------------ lifecycle
     def reconcile(self) -> list[int]:

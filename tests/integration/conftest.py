@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,26 @@ class IrisInstance:
 
     def client(self, **kwargs: object) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, headers=self.headers, timeout=30, **kwargs)
+
+
+@contextmanager
+def extra_instance(base: IrisInstance, name: str, **overrides: object) -> Iterator[IrisInstance]:
+    """A second Iris in the same Ray cluster: its own namespace, Serve app and route prefix."""
+    import ray
+    from ray import serve
+
+    from iris.runner import deploy
+
+    settings = load_settings(**{**base.settings.model_dump(), "ray_namespace": name,
+                                "serve_app_name": name, **overrides})
+    manager = deploy(settings, route_prefix=f"/{name}")
+    instance = IrisInstance(settings, f"{base.base_url}/{name}", manager)
+    try:
+        yield instance
+    finally:
+        ray.get(manager.stop_all.remote(), timeout=60)
+        ray.kill(manager, no_restart=True)
+        serve.delete(name)
 
 
 @pytest.fixture(scope="session")

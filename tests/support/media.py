@@ -89,9 +89,13 @@ def backgrounds(size: tuple[int, int], images: Sequence[ImageSource] | None = No
     return loaded or [_fallback_image(size)]
 
 
-def render_frame(index: int, fps: int, background: np.ndarray) -> np.ndarray:
+def render_frame(
+    index: int, fps: int, background: np.ndarray, moving: bool = True
+) -> np.ndarray:
     """One frame: the background plus a block moving across it and the frame number."""
     frame = background.copy()
+    if not moving:
+        return frame
     height, width = frame.shape[:2]
     block = max(16, height // 12)
     travel = max(1, width - block)
@@ -114,6 +118,7 @@ def make_clip(
     markers: MarkerHook | None = None,
     codec: str = "h264",
     image_seconds: float | None = None,
+    moving: bool = True,
 ) -> Path:
     """Write an MP4 of ``seconds`` at ``fps`` and ``size`` (width, height) and return its path.
 
@@ -121,7 +126,8 @@ def make_clip(
     B-frames, a keyframe every ``gop_seconds``. Audio (when ``audio``) is a 440 Hz AAC sine,
     48 kHz mono. Backgrounds cycle through ``images`` (default: the package images), each shown
     for ``image_seconds`` (default: the whole clip split evenly). ``markers(i, bgr)`` may draw
-    on frame ``i`` in place before it is encoded.
+    on frame ``i`` in place before it is encoded. ``moving=False`` leaves out the moving block
+    and frame counter (a static scene, apart from what ``markers`` draws).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -136,7 +142,8 @@ def make_clip(
         sound = out.add_stream("aac", rate=AUDIO_RATE, layout="mono") if audio else None
         audio_pts = 0
         for index in range(frames_total):
-            image = render_frame(index, fps, scenes[(index // frames_per_scene) % len(scenes)])
+            image = render_frame(index, fps, scenes[(index // frames_per_scene) % len(scenes)],
+                                 moving)
             if markers is not None:
                 markers(index, image)
             frame = av.VideoFrame.from_ndarray(image, format="bgr24")
