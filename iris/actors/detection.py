@@ -59,6 +59,7 @@ class DetectionLoop:
         self.reason: str | None = "detector not checked yet"
         self._checked_at = -RECHECK_DETECTOR_S
         self.recorder = self._recorder(("motion",))
+        self.gate_enabled = True  # benchmarks switch the motion gate off to measure its saving
         self.detections = 0
         self.skipped_static = 0
         self.latency_ms = 0.0
@@ -133,7 +134,7 @@ class DetectionLoop:
             self._emit(self.recorder.tick(now))
             return None
         if self.mode == "detector":
-            if not (moving or self.recorder.is_open):
+            if self.gate_enabled and not (moving or self.recorder.is_open):
                 self.skipped_static += 1
                 self._emit(self.recorder.tick(now))
                 return None
