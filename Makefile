@@ -24,7 +24,7 @@ demo: up
 test: $(STAMP)
 	./scripts/system-deps.sh test
 	$(BIN)/ruff check iris tests bench
-	$(BIN)/pytest -ra $(PYTEST_ARGS)
+	IRIS_TEST_DATABASE_URL=$$(./scripts/postgres.sh) $(BIN)/pytest -ra $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -ra tests/unit
