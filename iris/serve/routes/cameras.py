@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -27,6 +28,7 @@ from iris.settings import Settings
 from iris.status import derive_status
 
 router = APIRouter()
+log = logging.getLogger("iris.cameras")
 
 DEFAULT_TRIGGERS = ["person"]
 
@@ -65,10 +67,15 @@ def _sync(runtime: Runtime, camera_id: int) -> None:
     try:
         runtime.sync_camera(camera_id)
     except Exception as exc:  # noqa: BLE001 - reported in the log, state converges on heartbeat
-        import logging
+        log.warning("camera %s: worker sync failed: %s", camera_id, exc)
 
-        logging.getLogger("iris.cameras").warning("camera %s: worker sync failed: %s",
-                                                  camera_id, exc)
+
+def _stop_hls(runtime: Runtime, camera_id: int) -> None:
+    """End the camera's live-with-sound session (disabled, repointed or deleted)."""
+    try:
+        runtime.stop_hls(camera_id)
+    except Exception as exc:  # noqa: BLE001 - the idle reaper ends it anyway
+        log.warning("camera %s: stopping HLS failed: %s", camera_id, exc)
 
 
 @router.get("", response_model=list[CameraPublic])
@@ -146,6 +153,8 @@ def update_camera(
     session.refresh(camera)
     if needs_sync:
         _sync(runtime, camera_id)
+    if repointed or changes.get("enabled") is False:
+        _stop_hls(runtime, camera_id)
     return _public(camera, runtime.worker_states(), settings)
 
 
@@ -158,7 +167,8 @@ def remove_camera(
     camera.enabled = False
     session.add(camera)
     session.commit()
-    _sync(runtime, camera_id)  # stops the worker (and its HLS session) before files go
+    _sync(runtime, camera_id)  # stops the worker before its files go
+    _stop_hls(runtime, camera_id)
     delete_camera(session, root, camera)
     session.commit()
     _sync(runtime, camera_id)  # row gone: the manager forgets the camera

@@ -1,0 +1,124 @@
+"""/api/live/{id}/hls: on-demand RTSP→HLS (live with sound) through the `HlsManager` actor.
+
+The actor runs ffmpeg (stream copy) into `<data root>/hls/<id>/`; each playlist request starts
+or keeps the session alive and gets the playlist from the actor; segments are served from the
+shared data root.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Response, status
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from iris.actors.hls import SEGMENT_PATTERN, EnsureResult
+from iris.db.tables import Camera
+from iris.media import PathEscapesRoot, contained
+from iris.serve.deps import RuntimeDep, SessionDep, SettingsDep
+
+log = logging.getLogger("iris.hls")
+
+router = APIRouter()
+
+PLAYLIST_WAIT_S = 10.0  # a cold start (connect + three 1 s segments) takes 3-5 s
+CALL_TIMEOUT_S = PLAYLIST_WAIT_S + 5.0
+SEGMENT_NAME = re.compile(SEGMENT_PATTERN, re.ASCII)
+PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
+SEGMENT_TYPE = "video/mp2t"
+# Segment numbers restart with each session, so nothing may be cached; nginx must not buffer.
+NO_STORE = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+NOT_READY_RETRY_S = "2"
+
+_STATE_ERRORS = {
+    "not_found": status.HTTP_404_NOT_FOUND,
+    "camera_disabled": status.HTTP_409_CONFLICT,
+    "disabled": status.HTTP_503_SERVICE_UNAVAILABLE,
+    "capacity": status.HTTP_503_SERVICE_UNAVAILABLE,
+}
+
+
+class HlsClosed(BaseModel):
+    """Whether a close request stopped a running session."""
+
+    closed: bool
+
+
+def _camera_or_404(session: Any, camera_id: int) -> Camera:
+    camera = session.get(Camera, camera_id)
+    if camera is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Camera not found.")
+    return camera  # type: ignore[no-any-return]
+
+
+def _unavailable(detail: str, retry_after: str | None = None) -> HTTPException:
+    headers = {"Retry-After": retry_after} if retry_after else None
+    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail, headers=headers)
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:  # ffmpeg rotated it away or the session just closed
+        return None
+
+
+@router.get("/{camera_id}/hls/index.m3u8")
+async def hls_playlist(
+    camera_id: int, session: SessionDep, runtime: RuntimeDep, settings: SettingsDep
+) -> Response:
+    """Start (idempotently) the camera's HLS session and serve its playlist."""
+    camera = await run_in_threadpool(_camera_or_404, session, camera_id)
+    if not settings.hls_enabled:
+        raise _unavailable("HLS live streaming is disabled on this server (hls_enabled).")
+    if not camera.enabled:
+        raise HTTPException(status.HTTP_409_CONFLICT, "Camera is disabled.")
+    actor = runtime.hls()
+    if actor is None:
+        raise _unavailable("HLS unavailable: the Ray runtime is not running.")
+    try:
+        result: EnsureResult = await asyncio.wait_for(
+            actor.ensure.remote(camera_id, PLAYLIST_WAIT_S), CALL_TIMEOUT_S
+        )
+    except Exception as exc:  # noqa: BLE001 - actor restarting or unreachable
+        log.warning("camera %s: HLS session manager unavailable: %s", camera_id, exc)
+        raise _unavailable("HLS unavailable: the session manager is not responding.", "5") from exc
+    if result.state in _STATE_ERRORS:
+        raise HTTPException(_STATE_ERRORS[result.state], result.detail)
+    if result.state != "ready":
+        reason = f": {result.detail}" if result.detail else ""
+        raise _unavailable(f"Live stream is not ready yet{reason}", NOT_READY_RETRY_S)
+    # The actor reads the playlist itself: it knows which segments earlier answers listed.
+    return Response(result.playlist, media_type=PLAYLIST_TYPE, headers=NO_STORE)
+
+
+@router.api_route("/{camera_id}/hls/close", methods=["GET", "POST"], response_model=HlsClosed)
+async def hls_close(camera_id: int, session: SessionDep, runtime: RuntimeDep) -> HlsClosed:
+    """Stop the camera's HLS session (player close / sendBeacon); idempotent."""
+    await run_in_threadpool(_camera_or_404, session, camera_id)
+    try:
+        closed = await run_in_threadpool(runtime.stop_hls, camera_id)
+    except Exception as exc:  # noqa: BLE001 - actor restarting or unreachable
+        log.warning("camera %s: closing the HLS session failed: %s", camera_id, exc)
+        raise _unavailable("HLS unavailable: the session manager is not responding.", "5") from exc
+    return HlsClosed(closed=closed)
+
+
+@router.get("/{camera_id}/hls/{segment}")
+async def hls_segment(camera_id: int, segment: str, settings: SettingsDep) -> Response:
+    """Serve one .ts segment of the camera's HLS session."""
+    if not SEGMENT_NAME.fullmatch(segment):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Invalid segment name.")
+    try:
+        path = contained(settings.root, Path("hls") / str(camera_id) / segment)
+    except PathEscapesRoot as exc:  # unreachable with a validated name; kept as the guard
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Invalid segment name.") from exc
+    data = await run_in_threadpool(_read_bytes, path)
+    if data is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Segment not found.")
+    return Response(data, media_type=SEGMENT_TYPE, headers=NO_STORE)
