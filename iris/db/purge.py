@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from sqlalchemy import delete, func, select
-from sqlmodel import Session
+from sqlalchemy import delete, func, select, update
+from sqlmodel import Session, col
 
 from iris.db.tables import (
     AppearanceExemplar,
@@ -43,23 +43,68 @@ def delete_events(session: Session, root: Path, event_ids: Iterable[int]) -> int
 
 
 def delete_identities(session: Session, root: Path, identity_ids: Iterable[int]) -> int:
-    """Delete identities: crops on disk, face samples, and events whose subjects all go."""
+    """Delete identities: crops on disk, face samples, and events whose subjects all go.
+
+    An event's subjects are its denormalised `Event.identity_id` and every identity with a
+    sighting of it. An event whose subjects are all among ``identity_ids`` is deleted with its
+    clip and thumbnail; one shared with a surviving identity is kept and only loses its link to
+    the deleted ones. Sightings, exemplars and presence segments go by FK cascade.
+    """
     ids = list(dict.fromkeys(identity_ids))
+    doomed = set(ids)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         for sample in session.execute(
-            select(FaceSample).where(FaceSample.identity_id.in_(chunk))
+            select(FaceSample).where(col(FaceSample.identity_id).in_(chunk))
         ).scalars():
             remove_file(root, sample.crop_path)
-        session.execute(delete(FaceSample).where(FaceSample.identity_id.in_(chunk)))
-        solo_events = session.execute(
-            select(Event.id).where(Event.identity_id.in_(chunk))
-        ).scalars().all()
-        delete_events(session, root, solo_events)
-        session.execute(delete(Identity).where(Identity.id.in_(chunk)))
+        session.execute(delete(FaceSample).where(col(FaceSample.identity_id).in_(chunk)))
+        linked = set(
+            session.execute(
+                select(col(Event.id)).where(col(Event.identity_id).in_(chunk))
+            ).scalars()
+        ) | set(
+            session.execute(
+                select(col(Sighting.event_id))
+                .where(col(Sighting.identity_id).in_(chunk), col(Sighting.event_id).is_not(None))
+            ).scalars()
+        )
+        solo, shared = _split_by_survivors(session, sorted(linked), doomed)
+        delete_events(session, root, solo)
+        for part in range(0, len(shared), CHUNK):
+            session.execute(
+                update(Event)
+                .where(col(Event.id).in_(shared[part : part + CHUNK]))
+                .where(col(Event.identity_id).in_(chunk))
+                .values(identity_id=None)
+            )
+        session.execute(delete(Identity).where(col(Identity.id).in_(chunk)))
         for identity_id in chunk:
             remove_tree(root / "identities" / str(identity_id))
     return len(ids)
+
+
+def _split_by_survivors(
+    session: Session, event_ids: list[int], doomed: set[int]
+) -> tuple[list[int], list[int]]:
+    """Partition events into those whose subjects all die and those another identity shares."""
+    survivors: set[int] = set()
+    for start in range(0, len(event_ids), CHUNK):
+        part = event_ids[start : start + CHUNK]
+        for event_id, identity_id in session.execute(
+            select(col(Sighting.event_id), col(Sighting.identity_id))
+            .where(col(Sighting.event_id).in_(part))
+        ).all():
+            if identity_id not in doomed:
+                survivors.add(event_id)
+        for event_id, identity_id in session.execute(
+            select(col(Event.id), col(Event.identity_id)).where(
+                col(Event.id).in_(part), col(Event.identity_id).is_not(None)
+            )
+        ).all():
+            if identity_id not in doomed:
+                survivors.add(event_id)
+    return [e for e in event_ids if e not in survivors], [e for e in event_ids if e in survivors]
 
 
 def delete_camera(session: Session, root: Path, camera: Camera) -> None:

@@ -1,0 +1,168 @@
+"""/api/events: list and filter recordings, delete them with their files, stream their media."""
+
+from __future__ import annotations
+
+import mimetypes
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from sqlalchemy import ColumnElement, func, select
+from sqlmodel import Session, col
+
+from iris.db.purge import CHUNK, delete_events
+from iris.db.tables import Event
+from iris.media import PathEscapesRoot, contained
+from iris.serve.deps import RootDep, SessionDep
+from iris.serve.files import file_response
+from iris.serve.schemas.events import (
+    BulkDelete,
+    ClearAll,
+    DeleteResult,
+    EventListResponse,
+    EventPublic,
+)
+
+router = APIRouter()
+
+CONFIRM_REQUIRED = "Refusing to delete all events: send {\"confirm\": true} to confirm."
+
+
+def get_event_or_404(session: Session, event_id: int) -> Event:
+    """The event row, or 404 `Event not found.`."""
+    event = session.get(Event, event_id)
+    if event is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Event not found.")
+    return event
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # A naive bound means UTC, as stored.
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def event_filters(
+    *,
+    camera_id: int | None = None,
+    person_id: int | None = None,
+    label: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[ColumnElement[bool]]:
+    """WHERE clauses for the list filters: `since` inclusive, `until` exclusive."""
+    clauses: list[ColumnElement[bool]] = []
+    if camera_id is not None:
+        clauses.append(col(Event.camera_id) == camera_id)
+    if person_id is not None:
+        clauses.append(col(Event.person_id) == person_id)
+    if label is not None:
+        clauses.append(col(Event.label) == label)
+    if since is not None:
+        clauses.append(col(Event.ts) >= _utc(since))
+    if until is not None:
+        clauses.append(col(Event.ts) < _utc(until))
+    return clauses
+
+
+@router.get("", response_model=EventListResponse)
+def list_events(
+    session: SessionDep,
+    camera_id: int | None = None,
+    person_id: int | None = None,
+    label: Annotated[str | None, Query(max_length=50)] = None,
+    since: Annotated[datetime | None, Query(alias="from")] = None,
+    until: Annotated[datetime | None, Query(alias="to")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Any:
+    """List/filter events, newest-first, paginated."""
+    where = event_filters(
+        camera_id=camera_id, person_id=person_id, label=label, since=since, until=until
+    )
+    total = session.execute(select(func.count()).select_from(Event).where(*where)).scalar_one()
+    rows = session.execute(
+        select(Event)
+        .where(*where)
+        .order_by(col(Event.ts).desc(), col(Event.id).desc())
+        .limit(limit)
+        .offset(offset)
+    ).scalars()
+    return EventListResponse(total=total, items=[EventPublic.from_event(e) for e in rows])
+
+
+@router.post("/bulk-delete", response_model=DeleteResult)
+def bulk_delete_events(body: BulkDelete, session: SessionDep, root: RootDep) -> Any:
+    """Delete the given event ids (+ their files)."""
+    deleted = delete_events(session, root, body.ids)
+    session.commit()
+    return DeleteResult(deleted=deleted)
+
+
+@router.post("/clear-all", response_model=DeleteResult)
+def clear_all_events(body: ClearAll, session: SessionDep, root: RootDep) -> Any:
+    """Delete ALL events (optionally filtered) — requires confirm."""
+    if not body.confirm:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, CONFIRM_REQUIRED)
+    where = event_filters(camera_id=body.camera_id, label=body.label)
+    ids = list(session.execute(select(col(Event.id)).where(*where)).scalars())
+    deleted = 0
+    # One transaction per chunk: recorders keep writing between chunks, and a crash midway
+    # leaves whole chunks deleted, never rows without files.
+    for start in range(0, len(ids), CHUNK):
+        deleted += delete_events(session, root, ids[start : start + CHUNK])
+        session.commit()
+    return DeleteResult(deleted=deleted)
+
+
+@router.get("/{event_id}", response_model=EventPublic)
+def get_event(event_id: int, session: SessionDep) -> Any:
+    """Full event detail."""
+    return EventPublic.from_event(get_event_or_404(session, event_id))
+
+
+@router.delete("/{event_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_event(event_id: int, session: SessionDep, root: RootDep) -> Response:
+    """Delete event row + clip + thumbnail files."""
+    get_event_or_404(session, event_id)
+    delete_events(session, root, [event_id])
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _serve_media(
+    request: Request, root: Path, stored: str | None, what: str, default_type: str
+) -> Response:
+    if not stored:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Event has no {what}.")
+    try:
+        path = contained(root, stored)
+    except PathEscapesRoot as exc:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, f"The event's {what} path escapes the data root."
+        ) from exc
+    media_type = mimetypes.guess_type(path.name)[0] or default_type
+    try:
+        return file_response(path, request.headers, media_type=media_type)
+    except FileNotFoundError as exc:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"The event's {what} file is missing on disk."
+        ) from exc
+
+
+@router.get("/{event_id}/clip")
+def event_clip(event_id: int, request: Request, session: SessionDep, root: RootDep) -> Response:
+    """Stream the recorded mp4 clip (HTTP Range supported)."""
+    event = get_event_or_404(session, event_id)
+    return _serve_media(request, root, event.clip_path, "clip", "video/mp4")
+
+
+@router.get("/{event_id}/thumbnail")
+def event_thumbnail(
+    event_id: int, request: Request, session: SessionDep, root: RootDep
+) -> Response:
+    """Event thumbnail JPEG."""
+    event = get_event_or_404(session, event_id)
+    return _serve_media(request, root, event.thumb_path, "thumbnail", "image/jpeg")

@@ -1,0 +1,74 @@
+"""Event bodies: the public view with media URLs, the paginated list, bulk delete, clear-all."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from iris.db.tables import Event
+
+BULK_MAX = 1000
+
+
+class EventPublic(BaseModel):
+    """One event as the API returns it: stored paths become URLs the browser can fetch."""
+
+    id: int
+    camera_id: int
+    kind: str
+    label: str
+    score: float | None
+    ts: datetime
+    end_ts: datetime | None
+    duration: float | None
+    in_progress: bool
+    person_id: int | None
+    person_name: str | None
+    identity_id: int | None
+    created_at: datetime
+    clip_url: str | None = Field(description="GET it for the mp4 (Range supported); null: none")
+    thumb_url: str | None = Field(description="GET it for the JPEG thumbnail; null: none")
+
+    @classmethod
+    def from_event(cls, event: Event) -> EventPublic:
+        """The public view of a row (URLs only when the row has the file)."""
+        base = f"/api/events/{event.id}"
+        return cls.model_validate(
+            {
+                **event.model_dump(exclude={"clip_path", "thumb_path"}),
+                "clip_url": f"{base}/clip" if event.clip_path else None,
+                "thumb_url": f"{base}/thumbnail" if event.thumb_path else None,
+            }
+        )
+
+
+class EventListResponse(BaseModel):
+    """GET /api/events: `total` matches the filters; `items` is one page, newest first."""
+
+    total: int
+    items: list[EventPublic]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BulkDelete(_Strict):
+    """POST /api/events/bulk-delete."""
+
+    ids: list[int] = Field(max_length=BULK_MAX)
+
+
+class ClearAll(_Strict):
+    """POST /api/events/clear-all: `confirm` must be true; filters narrow what goes."""
+
+    confirm: bool = False
+    camera_id: int | None = None
+    label: str | None = Field(None, max_length=50)
+
+
+class DeleteResult(BaseModel):
+    """How many events a bulk delete or clear-all removed."""
+
+    deleted: int
