@@ -14,6 +14,9 @@ from iris.settings import Settings
 
 log = logging.getLogger("iris.up")
 
+# Ray gives the head node this resource: managers and the ingress live there (ray_cluster.yaml).
+HEAD_ONLY = {"node:__internal_head__": 0.001}
+
 
 def start_ray(settings: Settings, *, dashboard: bool | None = None) -> str | None:
     """Start embedded Ray (or join the configured cluster); returns the dashboard URL."""
@@ -47,9 +50,12 @@ def deploy(settings: Settings, dashboard_url: str | None = None, route_prefix: s
     from iris.serve.app import build_app
 
     manager = WorkerManager.options(  # type: ignore[attr-defined]
-        name=MANAGER_NAME, namespace=settings.ray_namespace, get_if_exists=True
+        name=MANAGER_NAME, namespace=settings.ray_namespace, get_if_exists=True,
+        resources=HEAD_ONLY,
     ).remote(settings)
-    serve.start(http_options={"host": settings.host, "port": settings.port})
+    # One HTTP proxy, on the head: the API binds to one loopback address behind nginx.
+    serve.start(proxy_location="HeadOnly",
+                http_options={"host": settings.host, "port": settings.port})
     serve.run(build_app(settings, dashboard_url), name=settings.serve_app_name,
               route_prefix=route_prefix)
     import ray

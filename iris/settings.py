@@ -72,6 +72,16 @@ class Settings(BaseSettings):
     )
     face_model_pack: str = "buffalo_l"
 
+    camera_num_cpus: float = Field(0.25, ge=0, le=64, description="CPUs each camera reserves.")
+    camera_resources: dict[str, float] = Field(
+        default_factory=dict,
+        description="Custom Ray resources each camera actor requests (pin cameras to nodes).",
+    )
+    camera_spread: bool = Field(True, description="Spread camera actors across nodes.")
+    detector_min_replicas: int = Field(1, ge=1, le=64)
+    detector_max_replicas: int = Field(1, ge=1, le=64)
+    detector_target_ongoing_requests: float = Field(8.0, gt=0, le=1000)
+
     ray_address: str = Field("", description="Ray cluster address; empty = embedded Ray.")
     ray_namespace: str = "iris"
     ray_num_cpus: int | None = Field(None, ge=1, le=1024)

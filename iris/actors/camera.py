@@ -87,6 +87,12 @@ class CameraActor:
     def ping(self) -> bool:
         return True
 
+    def where(self) -> dict[str, Any]:
+        """The process and node this camera runs on (operations, tests)."""
+        import os
+
+        return {"pid": os.getpid(), "node_id": ray.get_runtime_context().get_node_id()}
+
     def latest_jpeg(self, after_seq: int = -1, timeout: float = 2.0) -> tuple[int, bytes] | None:
         """The newest annotated JPEG newer than `after_seq` (long-polls up to `timeout`)."""
         return self._worker.latest_jpeg(after_seq, timeout)

@@ -91,7 +91,9 @@ class WorkerManager:
             max_restarts=-1,
             max_task_retries=-1,
             max_concurrency=64,
-            num_cpus=0.25,
+            num_cpus=self._settings.camera_num_cpus,
+            resources=dict(self._settings.camera_resources),
+            scheduling_strategy="SPREAD" if self._settings.camera_spread else "DEFAULT",
         ).remote(config, ray.get_runtime_context().current_actor)
         self._workers[config.camera_id] = (handle, config)
         self._states[config.camera_id] = {

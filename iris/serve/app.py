@@ -30,7 +30,14 @@ def gpu_fraction(requested: float) -> float:
 
 def detector_app(settings: Settings) -> Application:
     """The Detector deployment, bound with its backend, weights and batching config."""
+    replicas: dict[str, Any] = {"num_replicas": settings.detector_min_replicas}
+    if settings.detector_max_replicas > settings.detector_min_replicas:
+        replicas = {"autoscaling_config": {
+            "min_replicas": settings.detector_min_replicas,
+            "max_replicas": settings.detector_max_replicas,
+            "target_ongoing_requests": settings.detector_target_ongoing_requests}}
     return Detector.options(  # type: ignore[attr-defined,no-any-return]
+        **replicas,
         max_ongoing_requests=max(64, 4 * settings.detector_max_batch_size),
         ray_actor_options={"num_cpus": 1,
                            "num_gpus": gpu_fraction(settings.detector_num_gpus)},
@@ -49,7 +56,7 @@ def build_app(settings: Settings, dashboard_url: str | None = None) -> Applicati
         name="Ingress",
         num_replicas=1,
         max_ongoing_requests=INGRESS_MAX_ONGOING,
-        ray_actor_options={"num_cpus": 0.5},
+        ray_actor_options={"num_cpus": 0.5, "resources": {"node:__internal_head__": 0.001}},
     )
     @serve.ingress(ingress_api)
     class Ingress:

@@ -80,7 +80,8 @@ def read_parts(response: httpx.Response, seconds: float) -> list[float]:
     deadline = time.monotonic() + seconds
     for chunk in response.iter_bytes():
         buffer += chunk
-        while (start := buffer.find(b"\xff\xd8")) >= 0 and (end := buffer.find(b"\xff\xd9", start)) >= 0:
+        while (start := buffer.find(b"\xff\xd8")) >= 0 and \
+                (end := buffer.find(b"\xff\xd9", start)) >= 0:
             jpeg, buffer = buffer[start:end + 2], buffer[end + 2:]
             assert cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR) is not None
             arrivals.append(time.monotonic())

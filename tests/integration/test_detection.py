@@ -14,10 +14,11 @@ import pytest
 import ray
 from ray import serve
 
-from iris.models.standins import build_standin_detector, draw_marker
+from iris.models.standins import build_standin_detector
 from tests.integration.conftest import IrisInstance, extra_instance
-from tests.support.media import make_clip, probe, to_annexb
+from tests.support.media import probe, to_annexb
 from tests.support.rtsp import RtspServer, gstreamer_available
+from tests.support.scenes import presence_scene
 
 pytestmark = pytest.mark.skipif(not gstreamer_available(), reason="GStreamer RTSP missing")
 
@@ -37,24 +38,13 @@ def wait_for(predicate, timeout: float, interval: float = 0.5, what: str = "cond
     raise AssertionError(f"{what} not met within {timeout}s")
 
 
-def scene(path: Path, kind: str) -> Path:
-    """A static scene where a `kind` marker walks in, stays PRESENCE_S and leaves."""
-    def marker(index: int, image) -> None:
-        t = index / FPS
-        if ENTER_S <= t < LEAVE_S:
-            x = int(100 + 40 * (t - ENTER_S))
-            draw_marker(image, (x, 120, x + 60, 300), kind)
-
-    return make_clip(path, seconds=LOOP_S, fps=FPS, size=(640, 360), audio=False,
-                     moving=False, markers=marker)
-
-
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, RtspServer]]:
     folder = tmp_path_factory.mktemp("scenes")
     running = {}
     for kind in ("person", "car"):
-        clip = scene(folder / f"{kind}.mp4", kind)
+        clip = presence_scene(folder / f"{kind}.mp4", kind=kind, loop_s=LOOP_S, enter_s=ENTER_S,
+                              leave_s=LEAVE_S, fps=FPS)
         running[kind] = RtspServer(to_annexb(clip), fps=FPS, log_path=folder / f"{kind}.log")
         running[kind].start()
     yield running
