@@ -60,12 +60,14 @@ class CameraActor:
         self._beat.start()
 
     def _heartbeat_loop(self) -> None:
+        import os
+
+        placement = {"pid": os.getpid(), "node": ray.get_runtime_context().get_node_id()}
         while not self._stopping.wait(self._config.heartbeat_seconds):
             try:
+                state = {**self._worker.state(), **placement}
                 owned = ray.get(
-                    self._manager.heartbeat.remote(self._config.camera_id, self._worker.state()),
-                    timeout=10,
-                )
+                    self._manager.heartbeat.remote(self._config.camera_id, state), timeout=10)
             except Exception as exc:  # noqa: BLE001 - manager restarting: keep recording
                 log.warning("camera %s: heartbeat failed: %s", self._config.camera_id, exc)
                 continue
