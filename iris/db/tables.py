@@ -104,12 +104,18 @@ class Event(SQLModel, table=True):
     """One recording: a presence (track mode), a motion trigger, or a manual recording."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_camera_ts", "camera_id", "ts"),)
+    # One index per list-filter shape: the page query and its count both stay index-only.
+    __table_args__ = (
+        Index("ix_events_camera_ts", "camera_id", "ts"),
+        Index("ix_events_camera_label_ts", "camera_id", "label", "ts"),
+        Index("ix_events_person_ts", "person_id", "ts"),
+        Index("ix_events_label_ts", "label", "ts"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     camera_id: int = Field(foreign_key="cameras.id", ondelete="CASCADE", index=True)
     kind: str = Field(default="track", max_length=20)  # track | motion | manual
-    label: str = Field(default="person", index=True, max_length=50)
+    label: str = Field(default="person", max_length=50)
     score: float | None = None
     ts: datetime = Field(sa_column=_ts(index=True))
     end_ts: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
@@ -117,9 +123,7 @@ class Event(SQLModel, table=True):
     clip_path: str | None = Field(default=None, max_length=1024)
     thumb_path: str | None = Field(default=None, max_length=1024)
     in_progress: bool = False
-    person_id: int | None = Field(
-        default=None, foreign_key="people.id", ondelete="SET NULL", index=True
-    )
+    person_id: int | None = Field(default=None, foreign_key="people.id", ondelete="SET NULL")
     person_name: str | None = None
     identity_id: int | None = Field(
         default=None, foreign_key="identities.id", ondelete="SET NULL", index=True
