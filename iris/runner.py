@@ -96,16 +96,13 @@ def run_forever(settings: Settings, *, demo: bool = False) -> int:
     manager = None
     try:
         started = time.monotonic()
+        if demo:  # before deploying, so the first reconcile starts it with the others
+            from iris.demo import ensure_demo_camera
+
+            ensure_demo_camera(settings)
         dashboard_url = start_ray(settings)
         catch_signals()  # ray.init installs its own SIGTERM handler that aborts the driver
         manager = deploy(settings, dashboard_url)
-        if demo:
-            from iris.demo import ensure_demo_camera
-
-            camera_id = ensure_demo_camera(settings)
-            import ray
-
-            ray.get(manager.sync.remote(camera_id))
         base = f"http://{settings.host}:{settings.port}"
         print(f"Iris is up in {time.monotonic() - started:.1f}s", flush=True)
         print(f"  Web app:        {base}/", flush=True)

@@ -38,9 +38,10 @@ class IrisProcess:
         return httpx.Client(base_url=self.base_url, timeout=30,
                             headers={"Authorization": f"Bearer {KEY}"})
 
-    def start(self, timeout: float = 180) -> IrisProcess:
+    def start(self, *args: str, timeout: float = 180) -> IrisProcess:
         handle = self.log.open("a")
-        self.proc = subprocess.Popen([sys.executable, "-m", "iris.cli", "up"], env=self.env,
+        self.proc = subprocess.Popen([sys.executable, "-m", "iris.cli", "up", *args],
+                                     env=self.env,
                                      stdout=handle, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         deadline = time.monotonic() + timeout
