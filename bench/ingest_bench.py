@@ -15,12 +15,15 @@ import argparse
 import json
 import resource
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import av
+import numpy as np
 
 from iris.actors.ingest import IngestOptions, StreamReader
+from iris.actors.live_frames import LatestFrame
 from iris.actors.segments import SegmentWriter
 from tests.support.media import make_clip, to_annexb
 from tests.support.rtsp import RtspServer, gstreamer_available
@@ -57,10 +60,11 @@ def bare_decode(url: str, seconds: float, is_rtsp: bool) -> tuple[float, float]:
 
 
 class SegmentingSink:
-    """What a camera does with ingest output here: segment packets, touch each frame."""
+    """What a camera does with ingest output here: segment packets, keep the newest frame."""
 
     def __init__(self, directory: Path) -> None:
         self.writer = SegmentWriter(directory)
+        self.latest = LatestFrame()
         self.frames = 0
 
     def on_open(self, container_streams: list) -> None:
@@ -69,15 +73,26 @@ class SegmentingSink:
     def on_packet(self, packet: av.Packet) -> None:
         self.writer.write(packet, time.time())
 
-    def on_frame(self, frame: object, wall_time: float) -> None:
+    def on_frame(self, frame: np.ndarray, wall_time: float) -> None:
+        self.latest.put(frame, wall_time)
         self.frames += 1
+
 
     def on_status(self, status: str, reason: str | None) -> None:
         pass
 
 
-def ingest(url: str, seconds: float, directory: Path, fps: float) -> tuple[float, float]:
-    """Run StreamReader + SegmentWriter for ``seconds`` once online; (cpu s, video s)."""
+def watch(latest: LatestFrame, fps: float, stop: threading.Event) -> None:
+    """One MJPEG viewer at `fps`: the camera encodes its newest frame when asked."""
+    seq = 0
+    while not stop.wait(1.0 / fps):
+        got = latest.jpeg(seq, 1.0)
+        seq = got[0] if got else seq
+
+
+def ingest(url: str, seconds: float, directory: Path, fps: float,
+           viewer_fps: float = 0.0) -> tuple[float, float]:
+    """Run StreamReader + SegmentWriter (+ a viewer) for ``seconds`` once online."""
     sink = SegmentingSink(directory)
     reader = StreamReader(IngestOptions(url=url), sink)
     reader.start()
@@ -86,9 +101,14 @@ def ingest(url: str, seconds: float, directory: Path, fps: float) -> tuple[float
         if time.monotonic() > deadline:
             raise TimeoutError(f"no frames from {url}")
         time.sleep(0.05)
+    stop = threading.Event()
+    viewer = threading.Thread(target=watch, args=(sink.latest, viewer_fps, stop), daemon=True)
+    if viewer_fps:
+        viewer.start()
     frames, cpu = sink.frames, cpu_seconds()
     time.sleep(seconds)  # the measured window
     cpu, frames = cpu_seconds() - cpu, sink.frames - frames
+    stop.set()
     reader.stop()
     sink.writer.close()
     return cpu, frames / fps
@@ -114,6 +134,8 @@ def main() -> None:
         try:
             base_cpu, base_video = bare_decode(url, args.seconds, server is not None)
             ingest_cpu, ingest_video = ingest(url, args.seconds, root / "segments", args.fps)
+            watched_cpu, watched_video = ingest(url, args.seconds, root / "watched", args.fps,
+                                                viewer_fps=10)
         finally:
             if server is not None:
                 server.stop()
@@ -121,13 +143,25 @@ def main() -> None:
 
     baseline = base_cpu / base_video
     ours = ingest_cpu / ingest_video
+    watched = watched_cpu / watched_video
     print(json.dumps({
         "source": args.source, "size": args.size, "fps": args.fps,
         "baseline_cpu_s_per_camera_s": round(baseline, 4),
         "ingest_cpu_s_per_camera_s": round(ours, 4),
         "ratio": round(ours / baseline, 3),
+        "watched_cpu_s_per_camera_s": round(watched, 4),
+        "watched_ratio": round(watched / baseline, 3),
         "ingest_video_s": round(ingest_video, 2), "segments_written": segments,
     }, indent=2))
+    table = (f"## Camera ingest ({args.source}, {args.size}@{args.fps})\n\n"
+             "| figure | CPU s per camera-second | ratio |\n|---|---|---|\n"
+             f"| bare PyAV decode loop (baseline) | {baseline:.4f} | 1.00 |\n"
+             f"| ingest + segment buffer | {ours:.4f} | {ours / baseline:.2f} |\n"
+             f"| ingest + segments + one MJPEG viewer at 10 fps | {watched:.4f} | "
+             f"{watched / baseline:.2f} |\n")
+    out = Path("bench/out/ingest.md")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(table)
 
 
 if __name__ == "__main__":
