@@ -70,7 +70,8 @@ class LatestFrame:
             return frame
         _, dets, labels = overlay
         image = frame.copy()
-        thickness = max(2, frame.shape[1] // 640)
+        thickness = max(1, frame.shape[1] // 640)
+        scale = max(0.45, frame.shape[1] / 1600)
         for index in range(len(dets)):
             x1, y1, x2, y2 = (int(v) for v in dets.xyxy[index])
             track = dets.tracker_id[index] if dets.tracker_id is not None else None
@@ -80,5 +81,5 @@ class LatestFrame:
                 text = f"#{int(track)} {text}"
             cv2.rectangle(image, (x1, y1), (x2, y2), colour, thickness)
             cv2.putText(image, text, (x1, max(14, y1 - 6)), cv2.FONT_HERSHEY_SIMPLEX,
-                        0.5 * thickness, colour, thickness, cv2.LINE_AA)
+                        scale, colour, thickness, cv2.LINE_AA)
         return image

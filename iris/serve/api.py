@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
 
 from iris import __version__
 from iris.db.engine import make_engine
@@ -20,6 +21,15 @@ from iris.serve.runtime import OfflineRuntime, Runtime
 from iris.settings import Settings
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+
+
+class NoCacheStaticFiles(StaticFiles):
+    """The SPA's files, revalidated on every load so an upgrade never runs stale modules."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
 
 
 def create_api(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
@@ -40,5 +50,5 @@ def create_api(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         return app.openapi()
 
     if WEB_DIR.is_dir():
-        app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
+        app.mount("/", NoCacheStaticFiles(directory=WEB_DIR, html=True), name="web")
     return app

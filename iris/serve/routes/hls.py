@@ -97,7 +97,6 @@ async def hls_playlist(
     return Response(result.playlist, media_type=PLAYLIST_TYPE, headers=NO_STORE)
 
 
-@router.api_route("/{camera_id}/hls/close", methods=["GET", "POST"], response_model=HlsClosed)
 async def hls_close(camera_id: int, session: SessionDep, runtime: RuntimeDep) -> HlsClosed:
     """Stop the camera's HLS session (player close / sendBeacon); idempotent."""
     await run_in_threadpool(_camera_or_404, session, camera_id)
@@ -122,3 +121,9 @@ async def hls_segment(camera_id: int, segment: str, settings: SettingsDep) -> Re
     if data is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Segment not found.")
     return Response(data, media_type=SEGMENT_TYPE, headers=NO_STORE)
+
+
+# GET (a link) and POST (the player's sendBeacon) close alike; one operation id each.
+for _method in ("GET", "POST"):
+    router.add_api_route("/{camera_id}/hls/close", hls_close, methods=[_method],
+                         response_model=HlsClosed, operation_id=f"hls_close_{_method.lower()}")

@@ -1,0 +1,65 @@
+// Clip playback in a dialog: <video controls> on the event's clip (Range requests → seeking).
+
+import { api, apiUrl } from "../api.js";
+import { confirmDialog } from "./dialog.js";
+import { h } from "./dom.js";
+import { duration, when } from "./format.js";
+import { setVideoSource } from "./media.js";
+import { toast, toastError } from "./toast.js";
+
+/**
+ * Play one event's clip. `event` is an EventPublic (or {id, clip_url}); `cameraName` labels it.
+ * `onDeleted(id)` runs after the user deleted it from the player.
+ */
+export function playEvent(event, { cameraName = "", onDeleted = null } = {}) {
+  const clip = event.clip_url || `/api/events/${event.id}/clip`;
+  const video = h("video", { class: "player-video", controls: true, autoplay: true, playsInline: true, preload: "auto" });
+  video.muted = true; // autoplay is allowed muted; the controls unmute
+  const release = setVideoSource(video, clip);
+  video.addEventListener("error", () => {
+    const media = video.error;
+    if (media) toast(`The clip cannot be played (${media.message || `media error ${media.code}`}).`, "error");
+  });
+
+  const title = [event.label, cameraName].filter(Boolean).join(" · ") || `Event ${event.id}`;
+  const close = () => {
+    release();
+    dialog.close();
+  };
+  const remove = async () => {
+    if (!(await confirmDialog({ title: "Delete this event?", message: "The clip and thumbnail are deleted too. This cannot be undone." }))) return;
+    try {
+      await api(`/api/events/${event.id}`, { method: "DELETE" });
+      toast("Event deleted.", "success");
+      close();
+      if (onDeleted) onDeleted(event.id);
+    } catch (error) {
+      toastError("Delete failed", error);
+    }
+  };
+
+  const meta = h("dl", { class: "meta" },
+    h("dt", {}, "Started"), h("dd", {}, when(event.ts)),
+    h("dt", {}, "Length"), h("dd", {}, duration(event.duration)),
+    event.kind ? [h("dt", {}, "Kind"), h("dd", {}, event.kind)] : null,
+    event.person_name ? [h("dt", {}, "Person"), h("dd", {}, event.person_name)] : null,
+    event.identity_id ? [h("dt", {}, "Identity"), h("dd", {}, h("a", { href: `#/identities/${event.identity_id}`, onclick: close }, `#${event.identity_id}`))] : null);
+
+  const dialog = h("dialog", { class: "dialog dialog-wide player", "aria-label": `Clip: ${title}` },
+    h("header", { class: "dialog-head" },
+      h("h2", { text: title }),
+      h("button", { class: "icon-btn", type: "button", "aria-label": "Close", onclick: close }, "×")),
+    h("div", { class: "dialog-body" }, video, meta),
+    h("footer", { class: "dialog-foot" },
+      h("a", { class: "btn btn-ghost", href: apiUrl(clip), download: `iris-event-${event.id}.mp4` }, "Download"),
+      event.id ? h("button", { class: "btn btn-danger", type: "button", onclick: remove }, "Delete") : null,
+      h("button", { class: "btn btn-primary", type: "button", onclick: close }, "Close")));
+  dialog.addEventListener("close", () => {
+    release();
+    dialog.remove();
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  video.focus();
+  return dialog;
+}

@@ -1,0 +1,198 @@
+// One camera at full rate (#/live/<id>): live with sound (HLS), manual recording, fullscreen.
+
+import { api, apiUrl, isUnavailable } from "../api.js";
+import { getKey, mediaNeedsScript } from "../auth.js";
+import { emptyState, errorState, h, pageHeader, replace, spinner } from "../components/dom.js";
+import { duration } from "../components/format.js";
+import { icon } from "../components/icons.js";
+import { liveImage } from "../components/media.js";
+import { playEvent } from "../components/player.js";
+import { statusBadge } from "../components/status.js";
+import { toast, toastError } from "../components/toast.js";
+
+const REFRESH_MS = 5000;
+const recordingKey = (id) => `iris.recording.${id}`;
+
+/**
+ * Stop the camera's HLS session. With the SSO cookie a beacon carries the credentials and
+ * survives the page closing; a beacon cannot carry a bearer key, so then a keepalive fetch
+ * (which also outlives the page) sends it.
+ */
+function closeHls(cameraId) {
+  const url = apiUrl(`/api/live/${cameraId}/hls/close`);
+  const key = getKey();
+  if (!key && navigator.sendBeacon && navigator.sendBeacon(url)) return;
+  fetch(url, { method: "POST", keepalive: true, headers: key ? { Authorization: `Bearer ${key}` } : {} }).catch(() => {});
+}
+
+function elapsed(since) {
+  const s = Math.max(0, Math.floor((Date.now() - new Date(since).getTime()) / 1000));
+  return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+}
+
+export async function mount(root, { arg, signal, rerender }) {
+  const cameraId = Number(arg);
+  replace(root, spinner("Loading camera…"));
+  let camera;
+  try {
+    camera = await api(`/api/cameras/${cameraId}`, { signal });
+  } catch (error) {
+    if (error.status === 404) {
+      replace(root, emptyState("Camera not found", "It may have been deleted.", h("a", { class: "btn", href: "#/live" }, "All cameras")));
+    } else {
+      replace(root, errorState(error, rerender));
+    }
+    return undefined;
+  }
+
+  const live = liveImage(cameraId, { alt: `Live view of ${camera.name}` });
+  const stage = h("div", { class: "stage" }, camera.enabled ? live.el : h("div", { class: "tile-off", text: "Camera disabled" }));
+  const badge = h("span", {}, statusBadge(camera, { withReason: true }));
+  const soundBtn = h("button", { class: "btn", type: "button", disabled: !camera.enabled, "aria-pressed": "false" });
+  const recordBtn = h("button", { class: "btn btn-record", type: "button", disabled: !camera.enabled });
+  const label = (button, name, text) => replace(button, icon(name), h("span", { text }));
+  const result = h("div", { class: "record-result", "aria-live": "polite" });
+  const fullBtn = h("button", { class: "btn btn-ghost", type: "button", onclick: () => stage.requestFullscreen && stage.requestFullscreen() },
+    icon("fullscreen"), "Fullscreen");
+  const soundIdle = () => label(soundBtn, "sound", "Live with sound");
+  soundIdle();
+
+  replace(root,
+    pageHeader(camera.name, "", h("a", { class: "btn btn-ghost", href: "#/live" }, icon("back"), "All cameras"),
+      h("a", { class: "btn btn-ghost", href: `#/cameras/${cameraId}` }, "Settings")),
+    h("div", { class: "focus-meta" }, badge),
+    stage,
+    h("div", { class: "toolbar focus-controls" }, soundBtn, recordBtn, fullBtn, result));
+
+  // ---- live with sound
+  let video = null;
+  function stopSound() {
+    if (!video) return;
+    video.pause();
+    video.removeAttribute("src");
+    video.load();
+    video = null;
+    closeHls(cameraId);
+    replace(stage, live.el);
+    live.start();
+    soundIdle();
+    soundBtn.setAttribute("aria-pressed", "false");
+  }
+  async function startSound() {
+    if (mediaNeedsScript()) {
+      toast("Live with sound needs the service worker: open Iris over HTTPS or on localhost.", "error");
+      return;
+    }
+    soundBtn.disabled = true;
+    label(soundBtn, "sound", "Starting…");
+    try {
+      // Starts the session and waits for the first playlist, so errors read as the server's.
+      await api(`/api/live/${cameraId}/hls/index.m3u8`, { signal });
+    } catch (error) {
+      soundIdle();
+      soundBtn.disabled = false;
+      if (error.name !== "AbortError") toastError(isUnavailable(error) ? "Live with sound is unavailable" : "Live with sound failed", error);
+      return;
+    }
+    soundBtn.disabled = false;
+    live.stop();
+    video = h("video", { class: "stage-video", controls: true, autoplay: true, playsInline: true });
+    video.addEventListener("error", () => {
+      if (video && video.error) toast(`Live with sound stopped (${video.error.message || "media error"}).`, "error");
+    });
+    video.src = apiUrl(`/api/live/${cameraId}/hls/index.m3u8`);
+    replace(stage, video);
+    video.play().catch(() => { // no user gesture left (autoplay policy): start muted
+      if (!video) return;
+      video.muted = true;
+      video.play().catch(() => {});
+    });
+    label(soundBtn, "mute", "Silent live");
+    soundBtn.setAttribute("aria-pressed", "true");
+  }
+  soundBtn.addEventListener("click", () => (video ? stopSound() : startSound()));
+
+  // ---- manual recording (stateless on the server: we keep started_at for this tab)
+  let ticker = 0;
+  const showRecording = (startedAt) => {
+    recordBtn.classList.add("recording");
+    label(recordBtn, "stop", `Stop · ${elapsed(startedAt)}`);
+    clearInterval(ticker);
+    ticker = setInterval(() => label(recordBtn, "stop", `Stop · ${elapsed(startedAt)}`), 1000);
+  };
+  const showIdle = () => {
+    clearInterval(ticker);
+    recordBtn.classList.remove("recording");
+    label(recordBtn, "record", "Record");
+  };
+  showIdle();
+  const pending = sessionStorage.getItem(recordingKey(cameraId));
+  if (pending) showRecording(pending);
+
+  recordBtn.addEventListener("click", async () => {
+    const startedAt = sessionStorage.getItem(recordingKey(cameraId));
+    recordBtn.disabled = true;
+    try {
+      if (!startedAt) {
+        const started = await api(`/api/live/${cameraId}/record/start`, { method: "POST" });
+        sessionStorage.setItem(recordingKey(cameraId), started.started_at);
+        replace(result);
+        showRecording(started.started_at);
+      } else {
+        clearInterval(ticker);
+        label(recordBtn, "stop", "Saving…");
+        const stopped = await api(`/api/live/${cameraId}/record/stop`, { method: "POST", json: { started_at: startedAt } });
+        sessionStorage.removeItem(recordingKey(cameraId));
+        showIdle();
+        showClip(stopped);
+      }
+    } catch (error) {
+      if (startedAt && error.status === 400) sessionStorage.removeItem(recordingKey(cameraId));
+      if (startedAt && error.status === 400) showIdle();
+      else if (startedAt) showRecording(startedAt);
+      toastError(startedAt ? "Saving the recording failed" : "Recording could not start", error);
+    } finally {
+      recordBtn.disabled = false;
+    }
+  });
+
+  function showClip(stopped) {
+    toast(`Saved a ${duration(stopped.duration)} clip.`, "success");
+    const play = async () => {
+      try {
+        const event = await api(`/api/events/${stopped.event_id}`);
+        playEvent(event, { cameraName: camera.name });
+      } catch (error) {
+        toastError("The clip cannot be opened", error);
+      }
+    };
+    replace(result, h("span", { class: "muted" }, `Clip saved (${duration(stopped.duration)}): `),
+      h("a", { class: "clip-link", href: apiUrl(`/api/events/${stopped.event_id}/clip`), onclick: (e) => { e.preventDefault(); play(); } }, icon("play", 12), " Play clip"),
+      " · ", h("a", { href: `#/events?camera_id=${cameraId}` }, "Events"));
+  }
+
+  // ---- lifecycle
+  const onVisibility = () => {
+    if (video) return; // sound keeps playing in the background
+    if (document.hidden) live.stop();
+    else live.start();
+  };
+  document.addEventListener("visibilitychange", onVisibility);
+  if (camera.enabled && !document.hidden) live.start();
+  const refresh = setInterval(async () => {
+    try {
+      const state = await api(`/api/cameras/${cameraId}`, { signal });
+      replace(badge, statusBadge(state, { withReason: true }));
+    } catch {
+      // retried on the next tick
+    }
+  }, REFRESH_MS);
+
+  return () => {
+    clearInterval(refresh);
+    clearInterval(ticker);
+    document.removeEventListener("visibilitychange", onVisibility);
+    stopSound();
+    live.stop();
+  };
+}

@@ -1,0 +1,120 @@
+// One person (#/people/<id>): rename, enroll faces from photos, remove faces.
+
+import { api, isUnavailable, itemsOf, offers } from "../api.js";
+import { confirmDialog } from "../components/dialog.js";
+import { emptyState, errorState, field, h, pageHeader, replace, spinner, unavailableState } from "../components/dom.js";
+import { when } from "../components/format.js";
+import { mediaImg } from "../components/media.js";
+import { toast, toastError } from "../components/toast.js";
+
+export async function mount(root, { arg, signal, rerender }) {
+  const id = Number(arg);
+  replace(root, spinner("Loading person…"));
+  if (!(await offers("/api/people"))) {
+    replace(root, unavailableState("People"));
+    return;
+  }
+  let person;
+  try {
+    person = await api(`/api/people/${id}`, { signal });
+  } catch (error) {
+    if (error.status === 404 && error.message !== "Not Found") {
+      replace(root, emptyState("Person not found", "They may have been deleted.", h("a", { class: "btn", href: "#/people" }, "All people")));
+    } else {
+      replace(root, isUnavailable(error) ? unavailableState("People", error) : errorState(error, rerender));
+    }
+    return;
+  }
+
+  // ---- details
+  const nameInput = h("input", { class: "input", type: "text", name: "name", required: true, maxlength: 200, value: person.name });
+  const notesInput = h("textarea", { class: "input", name: "notes", rows: 2, maxlength: 5000, value: person.notes || "" });
+  const details = h("form", { class: "form" }, field("Name", nameInput), field("Notes", notesInput),
+    h("div", { class: "form-actions" }, h("button", { class: "btn btn-primary", type: "submit" }, "Save")));
+  details.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      person = await api(`/api/people/${id}`, { method: "PUT", json: { name: nameInput.value.trim(), notes: notesInput.value.trim() || null } });
+      head.querySelector("h1").textContent = person.name;
+      toast("Saved.", "success");
+    } catch (error) {
+      toastError("Save failed", error);
+    }
+  });
+
+  // ---- enrollment
+  const file = h("input", { class: "input", type: "file", name: "file", accept: "image/*", required: true });
+  const uploadBtn = h("button", { class: "btn btn-primary", type: "submit" }, "Enroll face");
+  const uploadError = h("p", { class: "form-error", role: "alert", hidden: true });
+  const enroll = h("form", { class: "form enroll-form" },
+    field("Photo with one clear face", file, "JPEG or PNG, up to 8 MiB. The largest face in the photo is enrolled."),
+    uploadError, h("div", { class: "form-actions" }, uploadBtn));
+  enroll.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!file.files.length) return;
+    const form = new FormData();
+    form.append("file", file.files[0]);
+    uploadError.hidden = true;
+    uploadBtn.disabled = true;
+    uploadBtn.textContent = "Enrolling…";
+    try {
+      const result = await api(`/api/people/${id}/faces`, { method: "POST", form });
+      toast(result && result.faces_detected > 1 ? `Enrolled the largest of ${result.faces_detected} faces.` : "Face enrolled.", "success");
+      enroll.reset();
+      loadFaces();
+    } catch (error) {
+      uploadError.textContent = error.message; // the API's own words: no face, too large, …
+      uploadError.hidden = false;
+      toastError("Enrollment failed", error);
+    } finally {
+      uploadBtn.disabled = false;
+      uploadBtn.textContent = "Enroll face";
+    }
+  });
+
+  const removeBtn = h("button", { class: "btn btn-danger-ghost", type: "button" }, "Delete person");
+  removeBtn.addEventListener("click", async () => {
+    if (!(await confirmDialog({ title: `Delete ${person.name}?`, message: "Their enrolled faces and photos are deleted; past events keep the name. This cannot be undone." }))) return;
+    try {
+      await api(`/api/people/${id}`, { method: "DELETE" });
+      toast(`Deleted ${person.name}.`, "success");
+      location.hash = "#/people";
+    } catch (error) {
+      toastError("Delete failed", error);
+    }
+  });
+
+  const faces = h("div", { class: "thumb-grid faces" }, spinner("Loading faces…"));
+  async function loadFaces() {
+    try {
+      const { items } = itemsOf(await api(`/api/people/${id}/faces`, { signal }));
+      replace(faces, items.length ? items.map((face) => {
+        const faceId = face.id ?? face.embedding_id;
+        const del = async () => {
+          if (!(await confirmDialog({ title: "Remove this face?", message: "The photo and its embedding are removed." }))) return;
+          try {
+            await api(`/api/people/${id}/faces/${faceId}`, { method: "DELETE" });
+            toast("Face removed.", "success");
+            loadFaces();
+          } catch (error) {
+            toastError("Remove failed", error);
+          }
+        };
+        return h("figure", { class: "face", dataset: { face: faceId } },
+          mediaImg(face.image_url || `/api/people/${id}/faces/${faceId}/image`, { alt: `Enrolled face ${faceId}` }),
+          h("figcaption", { class: "row small" }, h("span", { class: "muted", text: when(face.created_at) }),
+            h("button", { class: "icon-btn", type: "button", "aria-label": "Remove this face", onclick: del }, "×")));
+      }) : emptyState("No faces yet", "Upload a photo above to enroll this person's face."));
+    } catch (error) {
+      if (error.name !== "AbortError") replace(faces, errorState(error, loadFaces));
+    }
+  }
+
+  const head = pageHeader(person.name, "", h("a", { class: "btn btn-ghost", href: "#/people" }, "← All people"), removeBtn);
+  replace(root, head,
+    h("div", { class: "two-col" },
+      h("section", { class: "card" }, h("h2", { text: "Enroll a face" }), enroll),
+      h("section", { class: "card" }, h("h2", { text: "Details" }), details)),
+    h("section", { class: "card" }, h("h2", { text: "Enrolled faces" }), faces));
+  loadFaces();
+}
