@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     segment_seconds: float = Field(2.0, ge=0.5, le=10)
     segment_retention_seconds: float = Field(300.0, ge=10, le=86400)
 
+    storage_max_gb: float = Field(
+        0.0, ge=0, description="Cap on the data root's size; oldest media goes first. 0 = none."
+    )
+    retention_check_seconds: float = Field(60.0, ge=1, le=86400)
+
     hls_enabled: bool = True
     hls_max_sessions: int = Field(4, ge=0, le=64)
     hls_idle_seconds: float = Field(30.0, ge=2, le=3600)

@@ -46,6 +46,20 @@ class WorkerManager:
         self._states: dict[int, dict[str, Any]] = {}
         self._persisted: dict[int, tuple[str, float]] = {}
         self._namespace = settings.ray_namespace
+        self._retention = threading.Thread(target=self._retention_loop, name="retention",
+                                           daemon=True)
+        self._retention.start()
+
+    def _retention_loop(self) -> None:
+        from iris.retention import enforce
+
+        cap = int(self._settings.storage_max_gb * 1e9)
+        while True:
+            time.sleep(self._settings.retention_check_seconds)
+            try:
+                enforce(self._engine, self._settings.root, cap_bytes=cap)
+            except Exception as exc:  # noqa: BLE001 - retry next round; never stop recording
+                log.warning("retention pass failed: %s", exc)
 
     # ------------------------------------------------------------------ lifecycle
     def reconcile(self) -> list[int]:

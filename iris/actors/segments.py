@@ -168,6 +168,7 @@ class SegmentWriter:
         self._frame_step = Fraction(0)
         self._offsets: deque[tuple[Fraction, float]] = deque()  # (media time, wall - media)
         self._opened = 0
+        self.error: str | None = None  # why recording is failing now (e.g. disk full), if it is
 
     def open_streams(self, streams: list) -> None:
         """(Re)initialise from the input's video (+audio) streams; closes any current segment."""
@@ -191,8 +192,7 @@ class SegmentWriter:
             else:
                 self._write_audio(packet, t)
         except (av.FFmpegError, OSError, ValueError) as exc:
-            log.error("segments %s: cannot write (%s); waiting for the next keyframe",
-                      self.directory, exc)
+            self._failed(f"cannot write ({exc}); waiting for the next keyframe")
             self._drop_open_files()
 
     def close(self, finalize: bool = True) -> None:
@@ -261,11 +261,20 @@ class SegmentWriter:
         try:
             done = segment.finish(end, self._clock_offset())
         except (av.FFmpegError, OSError) as exc:
-            log.error("segments %s: cannot finish %s (%s)", self.directory, segment.part, exc)
+            self._failed(f"cannot finish {segment.part.name} ({exc})")
             segment.part.unlink(missing_ok=True)
             return
+        if self.error is not None:
+            log.info("segments %s: recording again", self.directory)
+        self.error = None
         if done is not None and self.on_segment is not None:
             self.on_segment(done)
+
+    def _failed(self, message: str) -> None:
+        # Recording degrades instead of crashing (disk full, storage gone); logged once per cause.
+        if message != self.error:
+            log.error("segments %s: %s", self.directory, message)
+        self.error = message
 
     def _drop_open_files(self) -> None:
         for segment in (self._previous, self._current):

@@ -53,7 +53,6 @@ class CameraWorker:
         self._open_event: int | None = None
         self._writer_lock = threading.Lock()
         self.events_recorded = 0
-        self.write_error: str | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -99,13 +98,17 @@ class CameraWorker:
         status = self.reader.status
         if status == "stopped":
             status = "offline"
+        reason = self.reader.last_error if status == "error" else None
         _, _, last_frame = self.frames.get()
+        last_seen = last_frame if status == "online" and last_frame else time.time()
+        if status == "online" and self.writer.error:
+            status, reason = "error", f"recording failed: {self.writer.error}"
         return {
             "status": status,
-            "last_seen": last_frame if status == "online" and last_frame else time.time(),
+            "last_seen": last_seen,
             "fps": round(self.reader.fps, 2),
             "detector": self.detection.state,
-            "reason": self.reader.last_error if status == "error" else None,
+            "reason": reason,
             "detections": self.detection.detections,
             "skipped_static": self.detection.skipped_static,
             "detect_latency_ms": round(self.detection.latency_ms, 1),

@@ -35,6 +35,7 @@ class CameraTuning(SQLModel):
     rtsp_transport: str = Field("tcp", max_length=3)
     faces_enabled: bool = True
     reid_enabled: bool = True
+    retention_days: int = Field(30, ge=0, le=3650)  # 0 keeps events forever
 
 
 class Camera(CameraTuning, table=True):

@@ -78,6 +78,7 @@ class CameraCreate(_Strict):
     rtsp_transport: Transport = "tcp"
     faces_enabled: bool = True
     reid_enabled: bool = True
+    retention_days: int = Field(30, ge=0, le=3650, description="Keep events N days; 0 = forever")
 
 
 class CameraUpdate(_Strict):
@@ -100,9 +101,12 @@ class CameraUpdate(_Strict):
     rtsp_transport: Transport | None = None
     faces_enabled: bool | None = None
     reid_enabled: bool | None = None
+    retention_days: int | None = Field(None, ge=0, le=3650)
 
 
-TUNING_FIELDS = frozenset(CameraCreate.model_fields) - {"name", "rtsp_url", "enabled"}
+# Fields whose change restarts the camera's worker (retention is applied by the manager).
+TUNING_FIELDS = frozenset(CameraCreate.model_fields) - {"name", "rtsp_url", "enabled",
+                                                         "retention_days"}
 
 
 class CameraStatus(BaseModel):
