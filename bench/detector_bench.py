@@ -135,7 +135,7 @@ def motion_gate(model: Path, folder: Path, seconds: float) -> dict[str, float]:
             data_root=folder / ("gated" if gated else "ungated"),
             database_url=f"sqlite:///{folder}/bench-{gated}.db", segment_seconds=2,
             segment_retention_seconds=60, live_mjpeg_fps=10, heartbeat_seconds=1,
-            serve_app_name="bench")
+            serve_app_name="bench", ray_namespace="bench")
         worker = CameraWorker(config, detector)
         worker.detection.gate_enabled = gated
         worker.start()

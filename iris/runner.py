@@ -46,13 +46,20 @@ def deploy(settings: Settings, dashboard_url: str | None = None, route_prefix: s
     """Create the WorkerManager, deploy the Serve app, start the cameras; returns the manager."""
     from ray import serve
 
+    from iris.actors.identity import IDENTITY_MANAGER_NAME, IdentityManager
     from iris.actors.manager import MANAGER_NAME, WorkerManager
     from iris.serve.app import build_app
 
+    identity = IdentityManager.options(  # type: ignore[attr-defined]
+        name=IDENTITY_MANAGER_NAME, namespace=settings.ray_namespace, get_if_exists=True,
+        resources=HEAD_ONLY,
+    ).remote(settings)
+    # The WorkerManager holds the IdentityManager's handle: a named actor whose last handle is
+    # dropped is garbage-collected, and the manager lives as long as the instance.
     manager = WorkerManager.options(  # type: ignore[attr-defined]
         name=MANAGER_NAME, namespace=settings.ray_namespace, get_if_exists=True,
         resources=HEAD_ONLY,
-    ).remote(settings)
+    ).remote(settings, identity)
     # One HTTP proxy, on the head: the API binds to one loopback address behind nginx.
     serve.start(proxy_location="HeadOnly",
                 http_options={"host": settings.host, "port": settings.port})

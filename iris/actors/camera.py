@@ -46,6 +46,34 @@ class ServeDetector:
         return dets
 
 
+class ServeEmbedder:
+    """`EmbedderClient` over the Embedder Serve deployment."""
+
+    def __init__(self, app_name: str) -> None:
+        self._app_name = app_name
+        self._handle: Any = None
+
+    def embed(self, crop: np.ndarray, want_face: bool) -> Any:
+        if self._handle is None:
+            from ray import serve
+
+            self._handle = serve.get_deployment_handle("Embedder", app_name=self._app_name)
+        return self._handle.embed.remote(crop, want_face).result(timeout_s=DETECT_TIMEOUT_S)
+
+
+class ActorIdentity:
+    """`IdentityClient` over the named IdentityManager actor."""
+
+    def __init__(self, namespace: str) -> None:
+        self._namespace = namespace
+
+    def assign(self, sighting: Any) -> Any:
+        from iris.actors.identity import IDENTITY_MANAGER_NAME
+
+        manager = ray.get_actor(IDENTITY_MANAGER_NAME, namespace=self._namespace)
+        return ray.get(manager.assign.remote(sighting), timeout=DETECT_TIMEOUT_S)
+
+
 @ray.remote
 class CameraActor:
     """One per enabled camera, named `camera-<id>`; restarted by Ray when it crashes."""
@@ -53,7 +81,9 @@ class CameraActor:
     def __init__(self, config: CameraConfig, manager: Any) -> None:
         self._config = config
         self._manager = manager
-        self._worker = CameraWorker(config, ServeDetector(config.serve_app_name))
+        self._worker = CameraWorker(config, ServeDetector(config.serve_app_name),
+                                    ServeEmbedder(config.serve_app_name),
+                                    ActorIdentity(config.ray_namespace))
         self._stopping = threading.Event()
         self._worker.start()
         self._beat = threading.Thread(target=self._heartbeat_loop, name="heartbeat", daemon=True)

@@ -36,6 +36,7 @@ class CameraConfig:
     live_mjpeg_fps: int
     heartbeat_seconds: float
     serve_app_name: str
+    ray_namespace: str
 
     @classmethod
     def resolve(cls, camera: Camera, settings: Settings) -> CameraConfig:
@@ -65,6 +66,7 @@ class CameraConfig:
             live_mjpeg_fps=settings.live_mjpeg_fps,
             heartbeat_seconds=settings.heartbeat_seconds,
             serve_app_name=settings.serve_app_name,
+            ray_namespace=settings.ray_namespace,
         )
 
     def as_dict(self) -> dict[str, object]:

@@ -41,17 +41,20 @@ def snap_imgsz(imgsz: int) -> int:
 
 
 EventSink = Callable[[list[RecorderEvent], str], None]
+TrackSink = Callable[[float, Detections, list[str], np.ndarray], None]
 
 
 class DetectionLoop:
     """Feeds frames through motion gating, detection, tracking and the recorder."""
 
     def __init__(self, config: CameraConfig, frames: LatestFrame,
-                 detector: DetectorClient | None, sink: EventSink) -> None:
+                 detector: DetectorClient | None, sink: EventSink,
+                 on_tracked: TrackSink | None = None) -> None:
         self.config = config
         self.frames = frames
         self.detector = detector
         self.sink = sink
+        self.on_tracked = on_tracked
         self.motion = MotionGate()
         self.tracker = Tracker(TrackerConfig(min_hits=1))
         self.names: list[str] = []
@@ -152,8 +155,12 @@ class DetectionLoop:
         self.detections += 1
         dets = dets.from_letterbox(box)
         tracked = self.tracker.update(dets, now)
-        self.frames.annotate(tracked, tracked.labels(self.names))
-        return self.recorder.update(now, tracked, self.names, frame)
+        labels = tracked.labels(self.names)
+        self.frames.annotate(tracked, labels)
+        events = self.recorder.update(now, tracked, self.names, frame)
+        if self.on_tracked is not None and len(tracked):
+            self.on_tracked(now, tracked, labels, frame)
+        return events
 
     def _emit(self, events: list[RecorderEvent]) -> None:
         if events:

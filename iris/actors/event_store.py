@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from iris.db.tables import Event
+from iris.db.tables import Event, Person
 
 log = logging.getLogger("iris.events")
 
@@ -49,6 +49,21 @@ class EventStore:
                 event.label = label
             if score is not None:
                 event.score = max(score, event.score or 0.0)
+            session.add(event)
+            session.commit()
+
+    def link(self, event_id: int, *, identity_id: int, person_id: int | None) -> None:
+        """Name the event's subject: the first identity seen in it, and any enrolled person."""
+        with Session(self.engine) as session:
+            event = session.get(Event, event_id)
+            if event is None:
+                return
+            if event.identity_id is None:
+                event.identity_id = identity_id
+            if person_id is not None and event.person_id is None:
+                person = session.get(Person, person_id)
+                event.person_id = person_id
+                event.person_name = person.name if person is not None else None
             session.add(event)
             session.commit()
 

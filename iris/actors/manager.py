@@ -38,8 +38,9 @@ def camera_actor_name(camera_id: int) -> str:
 class WorkerManager:
     """Starts/stops `CameraActor`s to match the DB and collects their heartbeats."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, identity: Any = None) -> None:
         self._settings = settings
+        self._identity = identity  # keeps the IdentityManager alive with the instance
         self._engine = make_engine(settings.resolved_database_url)
         self._lock = threading.RLock()
         self._workers: dict[int, tuple[Any, CameraConfig]] = {}

@@ -23,8 +23,11 @@ from iris.actors.event_store import EventStore
 from iris.actors.ingest import IngestOptions, StreamReader
 from iris.actors.live_frames import LatestFrame
 from iris.actors.recorder import EventClosed, EventOpened, EventUpdated, RecorderEvent
+from iris.actors.reid import EmbedderClient, IdentityClient, ReidSender
 from iris.actors.segments import ClipUnavailable, SegmentBuffer, SegmentWriter
 from iris.db.engine import make_engine
+from iris.models.identity_types import Assignment
+from iris.types import Detections
 
 log = logging.getLogger("iris.camera")
 
@@ -35,7 +38,9 @@ RECOVER_MAX_SPAN_S = 600.0
 class CameraWorker:
     """Ingest, segments, live frames, detection and recording for one camera."""
 
-    def __init__(self, config: CameraConfig, detector: DetectorClient | None = None) -> None:
+    def __init__(self, config: CameraConfig, detector: DetectorClient | None = None,
+                 embedder: EmbedderClient | None = None,
+                 identity: IdentityClient | None = None) -> None:
         self.config = config
         root, cid = config.data_root, config.camera_id
         self.buffer = SegmentBuffer(root / "segments" / str(cid), config.segment_retention_seconds)
@@ -46,7 +51,12 @@ class CameraWorker:
         self.store = EventStore(make_engine(config.database_url), cid)
         self.reader = StreamReader(
             IngestOptions(url=config.source, transport=config.transport), sink=self)
-        self.detection = DetectionLoop(config, self.frames, detector, self._on_events)
+        self.reid: ReidSender | None = None
+        if config.reid_enabled and embedder is not None and identity is not None:
+            self.reid = ReidSender(cid, embedder, identity, config.faces_enabled,
+                                   self._on_assigned)
+        self.detection = DetectionLoop(config, self.frames, detector, self._on_events,
+                                       self._on_tracked if self.reid else None)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._clip_jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clips")
@@ -75,6 +85,8 @@ class CameraWorker:
         with self._writer_lock:
             self.writer.close(finalize=True)
         self._clip_jobs.shutdown(wait=True)
+        if self.reid is not None:
+            self.reid.stop()
         log.info("camera %s (%s): stopped", self.config.camera_id, self.config.name)
 
     # ------------------------------------------------------------------ IngestSink
@@ -114,6 +126,7 @@ class CameraWorker:
             "detect_latency_ms": round(self.detection.latency_ms, 1),
             "jpeg_encodes": self.frames.encodes,
             "events": self.events_recorded,
+            "reid_sent": self.reid.sent if self.reid else 0,
         }
 
     # ------------------------------------------------------------------ live
@@ -138,6 +151,17 @@ class CameraWorker:
         self.events_recorded += 1
         return {"event_id": event_id, "clip": f"/api/events/{event_id}/clip",
                 "duration": round(files.duration, 3)}
+
+    # ------------------------------------------------------------------ identities
+    def _on_tracked(self, now: float, tracked: Detections, labels: list[str],
+                    frame: np.ndarray) -> None:
+        assert self.reid is not None
+        self.reid.observe(now, tracked, labels, frame, self._open_event)
+
+    def _on_assigned(self, assignment: Assignment, event_id: int | None) -> None:
+        if event_id is not None:
+            self.store.link(event_id, identity_id=assignment.identity_id,
+                            person_id=assignment.person_id)
 
     # ------------------------------------------------------------------ detection events
     def _detect_loop(self) -> None:

@@ -19,6 +19,10 @@ def _ts(nullable: bool = False, index: bool = False) -> Column:  # type: ignore[
     return Column(UTCDateTime(), nullable=nullable, index=index)
 
 
+# SQLite would hand a deleted row's id to the next row; ids end up in URLs, so never reuse them.
+NO_ID_REUSE = {"sqlite_autoincrement": True}
+
+
 # ----------------------------------------------------------------------------- cameras
 class CameraTuning(SQLModel):
     """Per-camera tuning fields with the contract's ranges (shared by create and the table)."""
@@ -40,6 +44,7 @@ class CameraTuning(SQLModel):
 
 class Camera(CameraTuning, table=True):
     __tablename__ = "cameras"
+    __table_args__ = NO_ID_REUSE
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100)
@@ -55,6 +60,7 @@ class Camera(CameraTuning, table=True):
 # ----------------------------------------------------------------------------- people
 class Person(SQLModel, table=True):
     __tablename__ = "people"
+    __table_args__ = NO_ID_REUSE
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, index=True)
@@ -79,6 +85,7 @@ class FaceEmbedding(SQLModel, table=True):
 # ----------------------------------------------------------------------------- identities
 class Identity(SQLModel, table=True):
     __tablename__ = "identities"
+    __table_args__ = NO_ID_REUSE
 
     id: int | None = Field(default=None, primary_key=True)
     name: str | None = Field(default=None, max_length=200)
@@ -111,6 +118,7 @@ class Event(SQLModel, table=True):
         Index("ix_events_camera_label_ts", "camera_id", "label", "ts"),
         Index("ix_events_person_ts", "person_id", "ts"),
         Index("ix_events_label_ts", "label", "ts"),
+        NO_ID_REUSE,
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -136,7 +144,11 @@ class Sighting(SQLModel, table=True):
     """One track of one identity on one camera."""
 
     __tablename__ = "sightings"
-    __table_args__ = (Index("ix_sightings_identity_ts", "identity_id", "ts"),)
+    __table_args__ = (
+        Index("ix_sightings_identity_ts", "identity_id", "ts"),
+        Index("ix_sightings_camera_track", "camera_id", "track_id"),
+        NO_ID_REUSE,
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     identity_id: int = Field(foreign_key="identities.id", ondelete="CASCADE")

@@ -10,6 +10,7 @@ from ray.serve import Application
 
 from iris.serve.api import create_api
 from iris.serve.detector import Detector
+from iris.serve.embedder import Embedder
 from iris.settings import Settings
 
 INGRESS_MAX_ONGOING = 1000  # MJPEG viewers hold requests open for minutes
@@ -46,6 +47,16 @@ def detector_app(settings: Settings) -> Application:
     ).bind(settings.detector_backend, str(settings.detector_model_path))
 
 
+def embedder_app(settings: Settings) -> Application:
+    """The Embedder deployment (faces + appearance), bound with its model pack."""
+    return Embedder.options(  # type: ignore[attr-defined,no-any-return]
+        max_ongoing_requests=64,
+        ray_actor_options={"num_cpus": 0.5,
+                           "num_gpus": gpu_fraction(settings.embedder_num_gpus)},
+        user_config={"max_batch_size": 8, "batch_wait_timeout_s": 0.02},
+    ).bind(str(settings.face_model_root_path), settings.face_model_pack)
+
+
 def build_app(settings: Settings, dashboard_url: str | None = None) -> Application:
     """The ingress deployment (FastAPI built on the replica), named `Ingress`, and its models."""
 
@@ -62,7 +73,8 @@ def build_app(settings: Settings, dashboard_url: str | None = None) -> Applicati
     class Ingress:
         """Serves the REST API and the SPA; holds the model deployments in the app graph."""
 
-        def __init__(self, detector: Any) -> None:
-            self.detector = detector
+        def __init__(self, detector: Any, embedder: Any) -> None:
+            self.detector, self.embedder = detector, embedder
 
-    return Ingress.bind(detector_app(settings))  # type: ignore[attr-defined,no-any-return]
+    return Ingress.bind(  # type: ignore[attr-defined,no-any-return]
+        detector_app(settings), embedder_app(settings))

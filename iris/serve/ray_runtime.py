@@ -28,6 +28,7 @@ class RayRuntime:
         self._states: tuple[float, dict[int, dict[str, Any]]] = (0.0, {})
         self._hls: Any | None = None
         self._detector_info: tuple[float, dict[str, Any]] = (0.0, {})
+        self._face_info: tuple[float, dict[str, Any]] = (0.0, {})
 
     @property
     def dashboard_url(self) -> str | None:
@@ -74,8 +75,43 @@ class RayRuntime:
         self._detector_info = (time.monotonic(), info)
         return info
 
+    def identity(self) -> Any | None:
+        from iris.actors.identity import IDENTITY_MANAGER_NAME
+
+        try:
+            return ray.get_actor(IDENTITY_MANAGER_NAME, namespace=self._namespace)
+        except ValueError:
+            return None
+
+    def embedder(self) -> Any | None:
+        from ray import serve
+
+        try:
+            return serve.get_deployment_handle("Embedder", app_name=self._settings.serve_app_name)
+        except Exception:  # noqa: BLE001 - app without an Embedder (or Serve restarting)
+            return None
+
     def face_index_info(self) -> dict[str, Any]:
-        return {"available": False, "status": "unavailable", "count": 0}
+        """Recognizer availability (Embedder) and the enrolled-face index size (identity)."""
+        fetched_at, cached = self._face_info
+        if cached and time.monotonic() - fetched_at < DETECTOR_INFO_TTL_S:
+            return cached
+        info: dict[str, Any] = {"available": False, "status": "unavailable", "count": 0}
+        embedder, identity = self.embedder(), self.identity()
+        try:
+            if embedder is not None:
+                faces = embedder.info.remote().result(timeout_s=10)
+                info["available"] = bool(faces.get("faces_available"))
+                info["reason"] = faces.get("reason")
+            if identity is not None:
+                stats = ray.get(identity.stats.remote(), timeout=10)
+                info["status"] = "ready"
+                info["count"] = int(stats.get("people_faces", 0))
+                info["galleries"] = stats
+        except Exception as exc:  # noqa: BLE001 - reported, never a 500
+            info["reason"] = f"identity layer not reachable: {exc}"
+        self._face_info = (time.monotonic(), info)
+        return info
 
     def hls(self) -> Any:
         """The `HlsManager` actor, created on first use (owned by this replica, num_cpus=0)."""

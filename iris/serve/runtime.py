@@ -28,6 +28,12 @@ class Runtime(Protocol):
     def face_index_info(self) -> dict[str, Any]:
         """Face recognizer availability and the FAISS face index status and size."""
 
+    def identity(self) -> Any | None:
+        """The `IdentityManager` actor handle (awaitable calls), or None when not running."""
+
+    def embedder(self) -> Any | None:
+        """The `Embedder` deployment handle (awaitable calls), or None when not deployed."""
+
     def hls(self) -> Any | None:
         """The HLS session manager's actor handle, or None when HLS cannot run here."""
 
@@ -56,6 +62,12 @@ class OfflineRuntime:
 
     def face_index_info(self) -> dict[str, Any]:
         return {"available": False, "status": "unavailable", "count": 0}
+
+    def identity(self) -> Any | None:
+        return None
+
+    def embedder(self) -> Any | None:
+        return None
 
     def hls(self) -> Any | None:
         return None

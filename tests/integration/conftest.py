@@ -59,6 +59,7 @@ def extra_instance(base: IrisInstance, name: str, **overrides: object) -> Iterat
     finally:
         ray.get(manager.stop_all.remote(), timeout=60)
         ray.kill(manager, no_restart=True)
+        ray.kill(ray.get_actor("IdentityManager", namespace=name), no_restart=True)
         serve.delete(name)
 
 

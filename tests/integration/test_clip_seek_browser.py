@@ -18,6 +18,7 @@ from sqlmodel import Session
 from iris.db.engine import make_engine
 from iris.db.tables import Event
 from iris.serve.files import MEDIA_WINDOW
+from tests.support.media import is_faststart
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -65,6 +66,7 @@ def clip_event(iris: Any) -> Iterator[tuple[int, int]]:
         path = iris.settings.root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         make_noisy_clip(path)
+        assert is_faststart(path)
         with Session(make_engine(iris.settings.resolved_database_url)) as session:
             event = Event(camera_id=camera_id, ts=datetime.now(UTC), clip_path=relative,
                           duration=SECONDS)

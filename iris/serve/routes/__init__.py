@@ -7,6 +7,7 @@ from iris.serve.routes import (  # noqa: F401  (health is mounted by the app its
     events,
     health,
     hls,
+    identities,
     live,
     system,
 )
@@ -14,6 +15,7 @@ from iris.serve.routes import (  # noqa: F401  (health is mounted by the app its
 api_router = APIRouter()
 api_router.include_router(cameras.router, prefix="/cameras", tags=["cameras"])
 api_router.include_router(events.router, prefix="/events", tags=["events"])
+api_router.include_router(identities.router, prefix="/identities", tags=["identities"])
 api_router.include_router(live.router, prefix="/live", tags=["live"])
 api_router.include_router(hls.router, prefix="/live", tags=["live"])
 api_router.include_router(system.router, prefix="/system", tags=["system"])

@@ -108,6 +108,12 @@ async def hls_close(camera_id: int, session: SessionDep, runtime: RuntimeDep) ->
     return HlsClosed(closed=closed)
 
 
+# GET (a link) and POST (the player's sendBeacon) close alike; one operation id each.
+for _method in ("GET", "POST"):
+    router.add_api_route("/{camera_id}/hls/close", hls_close, methods=[_method],
+                         response_model=HlsClosed, operation_id=f"hls_close_{_method.lower()}")
+
+# Registered after close: /hls/{segment} would otherwise catch GET /hls/close.
 @router.get("/{camera_id}/hls/{segment}")
 async def hls_segment(camera_id: int, segment: str, settings: SettingsDep) -> Response:
     """Serve one .ts segment of the camera's HLS session."""
@@ -122,8 +128,3 @@ async def hls_segment(camera_id: int, segment: str, settings: SettingsDep) -> Re
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Segment not found.")
     return Response(data, media_type=SEGMENT_TYPE, headers=NO_STORE)
 
-
-# GET (a link) and POST (the player's sendBeacon) close alike; one operation id each.
-for _method in ("GET", "POST"):
-    router.add_api_route("/{camera_id}/hls/close", hls_close, methods=[_method],
-                         response_model=HlsClosed, operation_id=f"hls_close_{_method.lower()}")

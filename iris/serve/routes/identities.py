@@ -1,0 +1,329 @@
+"""/api/identities: the automatic cross-camera identities, their sightings, and corrections.
+
+Reads go straight to the DB (`iris.db.identity_queries`). Merge, split and delete go to the
+`IdentityManager` actor, which keeps its galleries in step; while it is not running, merge,
+explicit split and delete run on an in-process `IdentityCore` over the same DB and data root
+(it writes rows and crops consistently, and the actor rebuilds its galleries from the DB when
+it starts). Auto split needs the actor's galleries: 501 without it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import Path as PathParam
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from iris.db import identity_queries as q
+from iris.db.purge import CHUNK
+from iris.db.tables import FaceSample, Identity, Sighting
+from iris.media import PathEscapesRoot, contained
+from iris.serve.deps import RootDep, RuntimeDep, SessionDep
+from iris.serve.files import file_response
+from iris.serve.runtime import Runtime
+from iris.serve.schemas.events import EventListResponse, EventPublic
+from iris.serve.schemas.identities import (
+    DB_ID_MAX,
+    BulkDelete,
+    ClearAll,
+    DeleteResult,
+    FaceSampleListResponse,
+    FaceSamplePublic,
+    IdentityAnalytics,
+    IdentityDetail,
+    IdentityListResponse,
+    IdentityOpResult,
+    IdentityPublic,
+    IdentityUpdate,
+    MergeRequest,
+    SightingListResponse,
+    SightingPublic,
+    SplitRequest,
+)
+
+if TYPE_CHECKING:
+    from iris.models.identity_types import OpResult
+
+router = APIRouter()
+
+IdPath = Annotated[int, PathParam(ge=1, le=DB_ID_MAX)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0, le=DB_ID_MAX)]
+CONFIRM_REQUIRED = 'Refusing to delete all identities: send {"confirm": true} to confirm.'
+SPLIT_NEEDS = "Give sighting_ids to split off, or auto=true to re-cluster."
+AUTO_NEEDS_ACTOR = "Auto split needs the identity layer (IdentityManager), which is not running."
+
+
+def get_identity_or_404(session: Session, identity_id: int) -> Identity:
+    """The identity row, or 404 `Identity not found.`."""
+    identity = session.get(Identity, identity_id)
+    if identity is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Identity not found.")
+    return identity
+
+
+def _detail(session: Session, root: Path, identity: Identity, recent: int) -> IdentityDetail:
+    assert identity.id is not None
+    card = q.identity_cards(session, root=root, identities=[identity])[0]
+    faces, looks = q.exemplar_counts(session, identity_id=identity.id)
+    _, rows = q.identity_sightings(session, root=root, identity_id=identity.id, limit=recent)
+    return IdentityDetail.model_validate(
+        {
+            **IdentityPublic.fields_of(card),
+            **identity.model_dump(include={"notes", "person_id", "rep_sighting_id",
+                                           "created_at"}),
+            "num_face_exemplars": faces,
+            "num_appearance_exemplars": looks,
+            "recent": [SightingPublic.from_row(r) for r in rows],
+        }
+    )
+
+
+def _serve_crop(request: Request, root: Path, stored: str | None) -> Response:
+    if not stored:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No crop stored for it.")
+    try:
+        path = contained(root, stored)
+    except PathEscapesRoot as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "The crop path escapes the data root."
+                            ) from exc
+    try:
+        return file_response(path, request.headers, media_type="image/jpeg")
+    except FileNotFoundError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "The crop file is missing on disk."
+                            ) from exc
+
+
+# ----------------------------------------------------------------------------- corrections
+def _offline_op(engine: Engine, root: Path, op: str, args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> OpResult:
+    # Lazy: the core pulls in cv2 and the galleries, which only this fallback needs.
+    from iris.models.identity_core import IdentityCore
+
+    return getattr(IdentityCore(engine, root), op)(*args, **kwargs)  # type: ignore[no-any-return]
+
+
+async def _identity_op(request: Request, op: str, *args: Any, **kwargs: Any) -> OpResult:
+    """Run `op` on the IdentityManager actor, else on an in-process core; errors as HTTP."""
+    from iris.models.identity_types import IdentityNotFound
+
+    runtime: Runtime = request.app.state.runtime
+    handle = await run_in_threadpool(runtime.identity)
+    try:
+        if handle is not None:
+            return await getattr(handle, op).remote(*args, **kwargs)  # type: ignore[no-any-return]
+        result = await run_in_threadpool(_offline_op, request.app.state.engine,
+                                         request.app.state.settings.root, op, args, kwargs)
+    except Exception as exc:
+        cause = getattr(exc, "cause", None) or exc  # Ray wraps what the actor raised
+        if isinstance(cause, IdentityNotFound):
+            raise HTTPException(status.HTTP_404_NOT_FOUND,
+                                f"Identity {cause.identity_id} not found.") from exc
+        if isinstance(cause, ValueError):
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, str(cause)) from exc
+        if handle is not None and _actor_gone(exc):
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                                "The identity layer restarted mid-operation; retry.") from exc
+        raise
+    # The actor may have come up while the fallback wrote: it must not keep a stale gallery.
+    late = await run_in_threadpool(runtime.identity)
+    if late is not None:
+        await late.rebuild.remote()
+    return result
+
+
+def _actor_gone(exc: BaseException) -> bool:
+    from ray.exceptions import RayActorError  # died or unreachable (ActorUnavailableError)
+
+    return isinstance(exc, RayActorError)
+
+
+def _delete_ids(engine: Engine, object_class: str | None) -> list[int]:
+    with Session(engine) as session:
+        return q.class_identity_ids(session, object_class=object_class)
+
+
+@router.post("/merge", response_model=IdentityOpResult)
+async def merge_identities(body: MergeRequest, request: Request) -> Any:
+    """Merge source_ids into target_id."""
+    result = await _identity_op(request, "merge", body.target_id, list(body.source_ids))
+    return IdentityOpResult.from_op(result)
+
+
+@router.post("/bulk-delete", response_model=DeleteResult)
+async def bulk_delete_identities(body: BulkDelete, request: Request) -> Any:
+    """Delete the given identity ids."""
+    if not body.ids:
+        return DeleteResult(deleted=0)
+    result = await _identity_op(request, "delete", list(body.ids))
+    return DeleteResult(deleted=len(result.affected_ids))
+
+
+@router.post("/clear-all", response_model=DeleteResult)
+async def clear_all_identities(body: ClearAll, request: Request) -> Any:
+    """Delete ALL identities (optionally one class) — requires confirm."""
+    if not body.confirm:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, CONFIRM_REQUIRED)
+    ids = await run_in_threadpool(_delete_ids, request.app.state.engine, body.object_class)
+    deleted = 0
+    # One transaction per chunk, like the events clear-all: a crash midway leaves whole
+    # chunks gone, and the sighting writer is never locked out for long.
+    for start in range(0, len(ids), CHUNK):
+        result = await _identity_op(request, "delete", ids[start : start + CHUNK])
+        deleted += len(result.affected_ids)
+    return DeleteResult(deleted=deleted)
+
+
+# ----------------------------------------------------------------------------- reads
+@router.get("", response_model=IdentityListResponse)
+def list_identities(
+    session: SessionDep,
+    root: RootDep,
+    named_only: bool = False,
+    min_sightings: Annotated[int, Query(ge=0, le=DB_ID_MAX)] = 0,
+    object_class: Annotated[str | None, Query(max_length=50)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Offset = 0,
+) -> Any:
+    """List identities, most-recently-seen first."""
+    total, cards = q.list_identities(
+        session, root=root, named_only=named_only, min_sightings=min_sightings,
+        object_class=object_class, limit=limit, offset=offset,
+    )
+    return IdentityListResponse(total=total, items=[IdentityPublic.from_card(c) for c in cards])
+
+
+@router.get("/analytics", response_model=IdentityAnalytics)
+def identity_analytics(
+    session: SessionDep, object_class: Annotated[str, Query(max_length=50)] = "person"
+) -> Any:
+    """Aggregates for the People analytics dashboard."""
+    data = q.analytics(session, object_class=object_class, now=datetime.now(UTC))
+    return IdentityAnalytics.model_validate({"object_class": object_class, **data})
+
+
+@router.get("/sightings/{sighting_id}/thumbnail")
+def sighting_thumbnail(
+    sighting_id: IdPath, request: Request, session: SessionDep, root: RootDep
+) -> Response:
+    """One sighting's body-crop JPEG."""
+    sighting = session.get(Sighting, sighting_id)
+    if sighting is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Sighting not found.")
+    return _serve_crop(request, root, sighting.thumb_path)
+
+
+@router.get("/{identity_id}", response_model=IdentityDetail)
+def get_identity(
+    identity_id: IdPath,
+    session: SessionDep,
+    root: RootDep,
+    recent: Annotated[int, Query(ge=0, le=200)] = 24,
+) -> Any:
+    """One identity + recent inline sightings."""
+    return _detail(session, root, get_identity_or_404(session, identity_id), recent)
+
+
+@router.get("/{identity_id}/sightings", response_model=SightingListResponse)
+def list_sightings(
+    identity_id: IdPath,
+    session: SessionDep,
+    root: RootDep,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Any:
+    """Paginated cross-camera/time sightings."""
+    get_identity_or_404(session, identity_id)
+    total, rows = q.identity_sightings(
+        session, root=root, identity_id=identity_id, limit=limit, offset=offset
+    )
+    return SightingListResponse(total=total, items=[SightingPublic.from_row(r) for r in rows])
+
+
+@router.get("/{identity_id}/events", response_model=EventListResponse)
+def list_identity_events(
+    identity_id: IdPath, session: SessionDep, limit: Limit = 50, offset: Offset = 0
+) -> Any:
+    """Recorded clips this identity appears in."""
+    get_identity_or_404(session, identity_id)
+    total, rows = q.identity_events(session, identity_id=identity_id, limit=limit, offset=offset)
+    return EventListResponse(total=total, items=[EventPublic.from_event(e) for e in rows])
+
+
+@router.get("/{identity_id}/faces", response_model=FaceSampleListResponse)
+def list_identity_faces(
+    identity_id: IdPath, session: SessionDep, root: RootDep, limit: Limit = 100,
+    offset: Offset = 0,
+) -> Any:
+    """Face samples captured for this identity."""
+    get_identity_or_404(session, identity_id)
+    total, rows = q.identity_faces(session, identity_id=identity_id, limit=limit, offset=offset)
+    items = [_face(root, sample) for sample in rows]
+    return FaceSampleListResponse(total=total, items=items)
+
+
+def _face(root: Path, sample: FaceSample) -> FaceSamplePublic:
+    return FaceSamplePublic.from_sample(sample, q.stored_file(root, sample.crop_path) is not None)
+
+
+@router.get("/{identity_id}/thumbnail")
+def identity_thumbnail(
+    identity_id: IdPath, request: Request, session: SessionDep, root: RootDep
+) -> Response:
+    """Representative body-crop JPEG."""
+    identity = get_identity_or_404(session, identity_id)
+    path = q.representative_thumbs(session, root=root, identities=[identity]).get(identity_id)
+    if path is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Identity has no body crop on disk.")
+    try:
+        return file_response(path, request.headers, media_type="image/jpeg")
+    except FileNotFoundError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "The crop file is missing on disk."
+                            ) from exc
+
+
+@router.put("/{identity_id}", response_model=IdentityDetail)
+def update_identity(
+    identity_id: IdPath, body: IdentityUpdate, session: SessionDep, root: RootDep
+) -> Any:
+    """Rename / annotate / confirm."""
+    identity = get_identity_or_404(session, identity_id)
+    given = body.model_dump(exclude_unset=True)
+    if "name" in given:
+        identity.name = body.name
+        identity.is_named = body.name is not None
+    if "notes" in given:
+        identity.notes = body.notes
+    if body.is_named is not None:
+        identity.is_named = body.is_named
+    session.add(identity)
+    session.commit()
+    return _detail(session, root, identity, recent=0)
+
+
+@router.post("/{identity_id}/split", response_model=IdentityOpResult)
+async def split_identity(identity_id: IdPath, body: SplitRequest, request: Request,
+                         runtime: RuntimeDep) -> Any:
+    """Split off sightings into a new identity."""
+    if not body.sighting_ids and not body.auto:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, SPLIT_NEEDS)
+    if not body.sighting_ids and await run_in_threadpool(runtime.identity) is None:
+        raise HTTPException(status.HTTP_501_NOT_IMPLEMENTED, AUTO_NEEDS_ACTOR)
+    result = await _identity_op(request, "split", identity_id, sighting_ids=body.sighting_ids,
+                                auto=body.auto and not body.sighting_ids,
+                                new_name=body.new_name)
+    return IdentityOpResult.from_op(result)
+
+
+@router.delete("/{identity_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_identity(identity_id: IdPath, request: Request) -> Response:
+    """Recursive delete."""
+    result = await _identity_op(request, "delete", [identity_id])
+    if not result.affected_ids:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Identity not found.")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
