@@ -8,6 +8,11 @@ from collections.abc import Iterator
 import pytest
 
 
+def _ray_running() -> bool:
+    ray = sys.modules.get("ray")
+    return ray is not None and ray.is_initialized()
+
+
 @pytest.fixture(autouse=True)
 def _no_ray(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     ray = sys.modules.get("ray")
@@ -16,7 +21,7 @@ def _no_ray(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             pytest.fail("a unit test tried to start Ray; move it to tests/integration")
 
         monkeypatch.setattr(ray, "init", refuse)
+    was_running = _ray_running()  # only when someone runs unit and integration tests mixed
     yield
-    ray = sys.modules.get("ray")
-    if ray is not None and ray.is_initialized():
+    if _ray_running() and not was_running:
         pytest.fail("a unit test left Ray running; move it to tests/integration")
