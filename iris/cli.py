@@ -93,8 +93,9 @@ def _status(settings: Settings) -> int:
     print(f"  cameras: {len(rows)}")
     for cam in rows:
         reason = f"  ({cam['status_reason']})" if cam.get("status_reason") else ""
+        detector = f"  detector: {cam['detector']}" if cam.get("detector") else ""
         print(f"    #{cam['id']:<4} {cam['name'][:30]:<30} {cam['status']:<10}"
-              f" {cam['fps']:5.1f} fps  last seen {cam['last_seen'] or '-'}{reason}")
+              f" {cam['fps']:5.1f} fps  last seen {cam['last_seen'] or '-'}{reason}{detector}")
     return 0
 
 

@@ -74,11 +74,42 @@ class ActorIdentity:
         return ray.get(manager.assign.remote(sighting), timeout=DETECT_TIMEOUT_S)
 
 
+class CameraMetrics:
+    """The camera's series in Ray's metrics (Prometheus via each node's metrics agent)."""
+
+    COUNTERS = ("frames_decoded", "frames_dropped", "detections", "events")
+
+    def __init__(self, camera_id: int) -> None:
+        from ray.util import metrics
+
+        self._tags = {"camera": str(camera_id)}
+        self._fps = metrics.Gauge("iris_camera_decode_fps", "Decoded frames per second",
+                                  tag_keys=("camera",))
+        self._latency = metrics.Gauge("iris_camera_detect_latency_ms", "Detector round trip",
+                                      tag_keys=("camera",))
+        self._counters = {name: metrics.Counter(f"iris_camera_{name}_total", name,
+                                                tag_keys=("camera",)) for name in self.COUNTERS}
+        self._last: dict[str, float] = {}
+
+    def update(self, state: dict[str, Any]) -> None:
+        self._fps.set(float(state.get("fps", 0.0)), tags=self._tags)
+        self._latency.set(float(state.get("detect_latency_ms", 0.0)), tags=self._tags)
+        for name, counter in self._counters.items():
+            value = float(state.get(name, 0))
+            delta = value - self._last.get(name, 0.0)
+            if delta > 0:
+                counter.inc(delta, tags=self._tags)
+            self._last[name] = value
+
+
 @ray.remote
 class CameraActor:
     """One per enabled camera, named `camera-<id>`; restarted by Ray when it crashes."""
 
     def __init__(self, config: CameraConfig, manager: Any) -> None:
+        from iris.logs import configure
+
+        configure(camera_id=config.camera_id, camera=config.name)
         self._config = config
         self._manager = manager
         self._worker = CameraWorker(config, ServeDetector(config.serve_app_name),
@@ -93,9 +124,11 @@ class CameraActor:
         import os
 
         placement = {"pid": os.getpid(), "node": ray.get_runtime_context().get_node_id()}
+        metrics = CameraMetrics(self._config.camera_id)
         while not self._stopping.wait(self._config.heartbeat_seconds):
             try:
                 state = {**self._worker.state(), **placement}
+                metrics.update(state)
                 owned = ray.get(
                     self._manager.heartbeat.remote(self._config.camera_id, state), timeout=10)
             except Exception as exc:  # noqa: BLE001 - manager restarting: keep recording

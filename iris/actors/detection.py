@@ -65,6 +65,8 @@ class DetectionLoop:
         self.gate_enabled = True  # benchmarks switch the motion gate off to measure its saving
         self.detections = 0
         self.skipped_static = 0
+        self.frames_seen = 0
+        self.frames_dropped = 0  # frames that came and went while the loop was busy
         self.latency_ms = 0.0
 
     def _recorder(self, triggers: tuple[str, ...]) -> TrackRecorder:
@@ -112,9 +114,13 @@ class DetectionLoop:
             if not self.frames.wait_newer(last_seq, 0.5):
                 self._emit(self.recorder.tick(now))
                 continue
-            last_seq, frame, wall = self.frames.get()
+            seq, frame, wall = self.frames.get()
             if frame is None:
                 continue
+            if last_seq:
+                self.frames_dropped += max(0, seq - last_seq - 1)
+            last_seq = seq
+            self.frames_seen += 1
             try:
                 due = wall - last_detect >= self.config.detect_interval
                 events = self.step(frame, wall, due=due)

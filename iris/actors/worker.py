@@ -121,6 +121,8 @@ class CameraWorker:
             "fps": round(self.reader.fps, 2),
             "detector": self.detection.state,
             "reason": reason,
+            "frames_decoded": self.frames.seq,
+            "frames_dropped": self.detection.frames_dropped,
             "detections": self.detection.detections,
             "skipped_static": self.detection.skipped_static,
             "detect_latency_ms": round(self.detection.latency_ms, 1),

@@ -91,6 +91,16 @@ class RayRuntime:
         except Exception:  # noqa: BLE001 - app without an Embedder (or Serve restarting)
             return None
 
+    def identity_stats(self) -> dict[str, Any] | None:
+        handle = self.identity()
+        if handle is None:
+            return None
+        try:
+            stats: dict[str, Any] = ray.get(handle.stats.remote(), timeout=10)
+        except Exception:  # noqa: BLE001 - left out while the actor restarts
+            return None
+        return stats
+
     def face_index_info(self) -> dict[str, Any]:
         """Recognizer availability (Embedder) and the enrolled-face index size (identity)."""
         fetched_at, cached = self._face_info

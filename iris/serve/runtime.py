@@ -34,6 +34,9 @@ class Runtime(Protocol):
     def embedder(self) -> Any | None:
         """The `Embedder` deployment handle (awaitable calls), or None when not deployed."""
 
+    def identity_stats(self) -> dict[str, Any] | None:
+        """Gallery sizes and sightings assigned, or None when the identity layer is down."""
+
     def hls(self) -> Any | None:
         """The HLS session manager's actor handle, or None when HLS cannot run here."""
 
@@ -67,6 +70,9 @@ class OfflineRuntime:
         return None
 
     def embedder(self) -> Any | None:
+        return None
+
+    def identity_stats(self) -> dict[str, Any] | None:
         return None
 
     def hls(self) -> Any | None:

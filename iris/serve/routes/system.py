@@ -7,10 +7,12 @@ import sys
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse
 
 from iris import __version__
 from iris.gpu import gpu_memory
 from iris.serve.deps import CurrentUser, RuntimeDep, SettingsDep
+from iris.serve.metrics import CONTENT_TYPE, render
 from iris.serve.routes.health import worker_list
 
 router = APIRouter()
@@ -48,6 +50,13 @@ def system_info(user: CurrentUser, runtime: RuntimeDep, settings: SettingsDep) -
         "workers": worker_list(runtime.worker_states()),
         "ray_dashboard": runtime.dashboard_url,
     }
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+def metrics(runtime: RuntimeDep) -> PlainTextResponse:
+    """Prometheus text: per-camera, detector and identity series."""
+    body = render(runtime.worker_states(), runtime.detector_info(), runtime.identity_stats())
+    return PlainTextResponse(body, media_type=CONTENT_TYPE)
 
 
 def _onnx_providers() -> list[str]:
