@@ -24,6 +24,7 @@ demo: up
 test: $(STAMP)
 	./scripts/system-deps.sh test
 	$(BIN)/ruff check iris tests bench
+	$(BIN)/mypy iris
 	IRIS_TEST_DATABASE_URL=$$(./scripts/postgres.sh) $(BIN)/pytest -ra $(PYTEST_ARGS)
 
 test-unit: $(STAMP)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iris.db.engine import make_engine
 from iris.db.tables import Camera
@@ -63,7 +63,7 @@ def make_demo_clip(path: Path, *, seconds: float = 20.0, fps: int = 25,
                 frame[y:y + sh, x:x + sw] = subject
             cv2.putText(frame, f"Iris demo  {index / fps:5.1f}s", (24, 48),
                         cv2.FONT_HERSHEY_SIMPLEX, 1.2, (255, 255, 255), 2)
-            video_frame = av.VideoFrame.from_ndarray(frame, format="bgr24")
+            video_frame = av.VideoFrame.from_ndarray(frame.astype(np.uint8), format="bgr24")
             for packet in stream.encode(video_frame):
                 container.mux(packet)
         for packet in stream.encode():
@@ -79,10 +79,12 @@ def ensure_demo_camera(settings: Settings) -> int:
         make_demo_clip(clip)
     engine = make_engine(settings.resolved_database_url)
     with Session(engine) as session:
-        existing = session.execute(select(Camera).where(Camera.name == DEMO_NAME)).scalars().first()
+        existing = session.execute(
+            select(Camera).where(col(Camera.name) == DEMO_NAME)).scalars().first()
         if existing is not None and existing.id is not None:
             return existing.id
-        camera = Camera(name=DEMO_NAME, rtsp_url=clip.resolve().as_uri(), enabled=True)
+        camera = Camera.model_validate(
+            {"name": DEMO_NAME, "rtsp_url": clip.resolve().as_uri(), "enabled": True})
         session.add(camera)
         session.commit()
         session.refresh(camera)

@@ -65,12 +65,13 @@ def expire_by_age(engine: Engine, root: Path, now: datetime) -> int:
     """Delete finished events older than their camera's retention_days (0 keeps forever)."""
     deleted = 0
     with Session(engine) as session:
-        cameras = session.execute(select(Camera.id, Camera.retention_days)).all()
+        cameras = session.execute(
+            select(col(Camera.id), col(Camera.retention_days))).all()
         for camera_id, days in cameras:
             if not days:
                 continue
             cutoff = now - timedelta(days=days)
-            ids = session.execute(select(Event.id).where(
+            ids = session.execute(select(col(Event.id)).where(
                 col(Event.camera_id) == camera_id, col(Event.ts) < cutoff,
                 col(Event.in_progress).is_(False))).scalars().all()
             deleted += delete_events(session, root, ids)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iris.db.tables import Event, Person
 
@@ -78,10 +78,11 @@ class EventStore:
         """Events left open by an unclean stop (crash, kill -9)."""
         with Session(self.engine) as session:
             return list(session.execute(
-                select(Event).where(Event.camera_id == self.camera_id, Event.in_progress)
+                select(Event).where(col(Event.camera_id) == self.camera_id, col(Event.in_progress))
             ).scalars())
 
     def mark_finished(self, event_id: int) -> None:
         with Session(self.engine) as session:
-            session.execute(update(Event).where(Event.id == event_id).values(in_progress=False))
+            session.execute(
+                update(Event).where(col(Event.id) == event_id).values(in_progress=False))
             session.commit()

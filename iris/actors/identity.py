@@ -24,7 +24,8 @@ IDENTITY_MANAGER_NAME = "IdentityManager"
 MAINTENANCE_S = 60.0
 
 
-@ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1, max_concurrency=16)
+@ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1,  # type: ignore[call-overload]
+            max_concurrency=16)
 class IdentityManager:
     """Sightings in, identities out; operator corrections; gallery rebuilt from the DB."""
 

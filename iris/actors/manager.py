@@ -14,7 +14,7 @@ from typing import Any
 
 import ray
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iris.actors.camera import CameraActor
 from iris.actors.config import CameraConfig
@@ -34,7 +34,8 @@ def camera_actor_name(camera_id: int) -> str:
     return f"camera-{camera_id}"
 
 
-@ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1, max_concurrency=32)
+@ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1,  # type: ignore[call-overload]
+            max_concurrency=32)
 class WorkerManager:
     """Starts/stops `CameraActor`s to match the DB and collects their heartbeats."""
 
@@ -66,7 +67,7 @@ class WorkerManager:
     def reconcile(self) -> list[int]:
         """Bring every camera in the DB to its desired state; returns running camera ids."""
         with Session(self._engine) as session:
-            ids = list(session.execute(select(Camera.id)).scalars())
+            ids = list(session.execute(select(col(Camera.id))).scalars())
         for camera_id in set(ids) | set(self._workers):
             self.sync(camera_id)
         return sorted(self._workers)

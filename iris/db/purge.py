@@ -33,11 +33,11 @@ def delete_events(session: Session, root: Path, event_ids: Iterable[int]) -> int
     deleted = 0
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        rows = session.execute(select(Event).where(Event.id.in_(chunk))).scalars().all()
+        rows = session.execute(select(Event).where(col(Event.id).in_(chunk))).scalars().all()
         for event in rows:
             remove_file(root, event.clip_path)
             remove_file(root, event.thumb_path)
-        session.execute(delete(Event).where(Event.id.in_([e.id for e in rows])))
+        session.execute(delete(Event).where(col(Event.id).in_([e.id for e in rows])))
         deleted += len(rows)
     return deleted
 
@@ -115,17 +115,17 @@ def delete_camera(session: Session, root: Path, camera: Camera) -> None:
         remove_tree(folder)
     touched = set(
         session.execute(
-            select(Sighting.identity_id).where(Sighting.camera_id == camera_id)
+            select(col(Sighting.identity_id)).where(col(Sighting.camera_id) == camera_id)
         ).scalars()
     )
     for sample in session.execute(
-        select(FaceSample).where(FaceSample.camera_id == camera_id)
+        select(FaceSample).where(col(FaceSample.camera_id) == camera_id)
     ).scalars():
         remove_file(root, sample.crop_path)
     for table in (FaceSample, PresenceSegment, FaceExemplar, AppearanceExemplar):
-        session.execute(delete(table).where(table.camera_id == camera_id))
-    session.execute(delete(Sighting).where(Sighting.camera_id == camera_id))
-    session.execute(delete(Event).where(Event.camera_id == camera_id))
+        session.execute(delete(table).where(col(table.camera_id) == camera_id))
+    session.execute(delete(Sighting).where(col(Sighting.camera_id) == camera_id))
+    session.execute(delete(Event).where(col(Event.camera_id) == camera_id))
     session.delete(camera)
     session.flush()
     if touched:
@@ -139,9 +139,9 @@ def delete_orphan_identities(session: Session, root: Path, candidates: Iterable[
         return 0
     alive = set(
         session.execute(
-            select(Sighting.identity_id)
-            .where(Sighting.identity_id.in_(ids))
-            .group_by(Sighting.identity_id)
+            select(col(Sighting.identity_id))
+            .where(col(Sighting.identity_id).in_(ids))
+            .group_by(col(Sighting.identity_id))
             .having(func.count() > 0)
         ).scalars()
     )
@@ -151,5 +151,6 @@ def delete_orphan_identities(session: Session, root: Path, candidates: Iterable[
 
 def purge_camera_events(session: Session, root: Path, camera_id: int) -> int:
     """RTSP repoint: the camera's prior events and their files go (a different camera now)."""
-    ids = session.execute(select(Event.id).where(Event.camera_id == camera_id)).scalars().all()
+    ids = session.execute(
+        select(col(Event.id)).where(col(Event.camera_id) == camera_id)).scalars().all()
     return delete_events(session, root, ids)

@@ -102,7 +102,7 @@ class LiveHub:
             next_at = time.monotonic() + 1.0 / rate
             while True:
                 async with poller.changed:
-                    await poller.changed.wait_for(lambda last=sent: poller.seq != last)
+                    await poller.changed.wait_for(_newer_than(poller, sent))
                 delay = next_at - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
@@ -115,6 +115,10 @@ class LiveHub:
             poller.leave(viewer)
             with contextlib.suppress(Exception):
                 log.debug("camera %s: viewer left (%d remain)", camera_id, poller.viewers)
+
+
+def _newer_than(poller: FramePoller, seq: int) -> Callable[[], bool]:
+    return lambda: poller.seq != seq
 
 
 def _part(jpeg: bytes) -> bytes:

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response, status
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from iris.db.purge import delete_camera, purge_camera_events
 from iris.db.tables import Camera
@@ -24,6 +24,7 @@ from iris.serve.schemas.cameras import (
     is_echo,
     mask_url,
 )
+from iris.serve.schemas.ids import IdPath
 from iris.settings import Settings
 from iris.status import derive_status
 
@@ -82,7 +83,7 @@ def _stop_hls(runtime: Runtime, camera_id: int) -> None:
 def list_cameras(session: SessionDep, runtime: RuntimeDep, settings: SettingsDep) -> Any:
     """List all cameras with derived status."""
     states = runtime.worker_states()
-    cameras = session.execute(select(Camera).order_by(Camera.id)).scalars().all()
+    cameras = session.execute(select(Camera).order_by(col(Camera.id))).scalars().all()
     return [_public(c, states, settings) for c in cameras]
 
 
@@ -118,7 +119,7 @@ def detect_classes(runtime: RuntimeDep) -> Any:
 
 @router.get("/{camera_id}", response_model=CameraPublic)
 def get_camera(
-    camera_id: int, session: SessionDep, runtime: RuntimeDep, settings: SettingsDep
+    camera_id: IdPath, session: SessionDep, runtime: RuntimeDep, settings: SettingsDep
 ) -> Any:
     """Fetch one camera."""
     camera = get_camera_or_404(session, camera_id)
@@ -127,7 +128,7 @@ def get_camera(
 
 @router.put("/{camera_id}", response_model=CameraPublic)
 def update_camera(
-    camera_id: int,
+    camera_id: IdPath,
     body: CameraUpdate,
     session: SessionDep,
     runtime: RuntimeDep,
@@ -160,7 +161,7 @@ def update_camera(
 
 @router.delete("/{camera_id}", status_code=status.HTTP_204_NO_CONTENT)
 def remove_camera(
-    camera_id: int, session: SessionDep, runtime: RuntimeDep, root: RootDep
+    camera_id: IdPath, session: SessionDep, runtime: RuntimeDep, root: RootDep
 ) -> Response:
     """Delete camera + all derived data."""
     camera = get_camera_or_404(session, camera_id)
@@ -177,7 +178,7 @@ def remove_camera(
 
 @router.get("/{camera_id}/status", response_model=CameraStatus)
 def camera_status(
-    camera_id: int, session: SessionDep, runtime: RuntimeDep, settings: SettingsDep
+    camera_id: IdPath, session: SessionDep, runtime: RuntimeDep, settings: SettingsDep
 ) -> Any:
     """Live status: status, last_seen, fps, detector."""
     camera = get_camera_or_404(session, camera_id)
