@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import quote
 
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
@@ -187,6 +188,28 @@ def file_response(
         headers=headers,
         media_type=media_type,
     )
+
+
+ACCEL_HEADER = "x-iris-accel-root"
+
+
+def accel_redirect(request_headers: Mapping[str, str], root: Path, path: Path,
+                   media_type: str) -> Response | None:
+    """Hand the file to nginx (`X-Accel-Redirect`) when the gateway offers it, else None.
+
+    nginx sets `X-Iris-Accel-Root: /_iris_media/` (an `internal` location aliased to the data
+    root, configs/nginx/iris.conf) and then serves the file itself with sendfile and Range:
+    flat memory however large the clip, which Serve's proxy cannot promise for a full 200.
+    """
+    prefix = (request_headers.get(ACCEL_HEADER) or "").strip()
+    if not prefix.startswith("/") or not prefix.endswith("/"):
+        return None
+    if not path.is_file():
+        raise FileNotFoundError(str(path))
+    relative = path.resolve().relative_to(root.resolve()).as_posix()
+    return Response(status_code=200, media_type=media_type,
+                    headers={"X-Accel-Redirect": prefix + quote(relative),
+                             "Accept-Ranges": "bytes"})
 
 
 def _from_media_element(headers: Mapping[str, str]) -> bool:

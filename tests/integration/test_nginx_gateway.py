@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import shutil
 import subprocess
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from tests.integration.conftest import free_port
@@ -53,7 +55,8 @@ def gateway(iris, tmp_path: Path):
              .replace("listen 443 ssl;", f"listen 127.0.0.1:{https_port} ssl;")
              .replace("listen 80;", f"listen 127.0.0.1:{http_port};")
              .replace("/etc/ssl/iris/fullchain.pem", str(cert))
-             .replace("/etc/ssl/iris/privkey.pem", str(key)))
+             .replace("/etc/ssl/iris/privkey.pem", str(key))
+             .replace("alias /srv/iris/data/;", f"alias {iris.settings.root}/;"))
     (tmp_path / "iris.conf").write_text(vhost)
     (tmp_path / "nginx.conf").write_text(f"""
 user root;
@@ -112,3 +115,67 @@ def test_health_stays_open_through_gateway(gateway) -> None:
     response = httpx.get(f"{gateway}/health", verify=False, timeout=30)
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
+
+
+def _rss(processes: list[psutil.Process]) -> int:
+    total = 0
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += process.memory_info().rss
+    return total
+
+
+def _serving_processes() -> list[psutil.Process]:
+    """The nginx processes and the Serve replica of the Ingress (who touch the bytes)."""
+    found = []
+    for process in psutil.process_iter(["cmdline", "name"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        if process.info["name"] == "nginx" or "ServeReplica:iris:Ingress" in cmdline:
+            found.append(process)
+    return found
+
+
+def test_gigabyte_clip_through_gateway_keeps_memory_flat(iris, gateway) -> None:
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session
+
+    from iris.db.engine import make_engine
+    from iris.db.tables import Camera, Event
+
+    engine = make_engine(iris.settings.resolved_database_url)
+    with Session(engine) as session:
+        camera = Camera.model_validate({"name": "Big", "rtsp_url": "rtsp://127.0.0.1:9/x",
+                                        "enabled": False})
+        session.add(camera)
+        session.flush()
+        relative = f"clips/{camera.id}/huge.mp4"
+        clip = iris.settings.root / relative
+        clip.parent.mkdir(parents=True, exist_ok=True)
+        with clip.open("wb") as handle:
+            handle.truncate(1 << 30)  # sparse: 1 GiB without using the disk
+        event = Event(camera_id=camera.id, ts=datetime.now(UTC), clip_path=relative)
+        session.add(event)
+        session.commit()
+        event_id = event.id
+    headers = {"Cookie": "_sso=alice"}
+    url = f"{gateway}/api/events/{event_id}/clip"
+    processes = _serving_processes()
+    before, peak, received = _rss(processes), 0, 0
+    with httpx.stream("GET", url, headers=headers, verify=False, timeout=120) as response:
+        assert response.status_code == 200
+        assert response.headers["content-length"] == str(1 << 30)
+        for chunk in response.iter_bytes(1 << 20):
+            received += len(chunk)
+            if received % (64 << 20) < (1 << 20):
+                peak = max(peak, _rss(processes))
+    assert received == 1 << 30
+    assert peak - before < 50 << 20, f"serving processes grew {(peak - before) >> 20} MiB"
+
+    ranged = httpx.get(url, headers={**headers, "Range": "bytes=-100"}, verify=False, timeout=30)
+    assert ranged.status_code == 206 and len(ranged.content) == 100
+    assert ranged.headers["content-range"] == f"bytes {(1 << 30) - 100}-{(1 << 30) - 1}/{1 << 30}"
+    direct = httpx.get(f"{iris.base_url}/api/events/{event_id}/clip", timeout=30,
+                       headers={**iris.headers, "Range": "bytes=0-99"})
+    assert direct.status_code == 206 and len(direct.content) == 100  # no gateway: app serves
+    clip.unlink()

@@ -15,7 +15,7 @@ from iris.db.purge import CHUNK, delete_events
 from iris.db.tables import Event
 from iris.media import PathEscapesRoot, contained
 from iris.serve.deps import RootDep, SessionDep
-from iris.serve.files import file_response
+from iris.serve.files import accel_redirect, file_response
 from iris.serve.schemas.events import (
     BulkDelete,
     ClearAll,
@@ -23,6 +23,7 @@ from iris.serve.schemas.events import (
     EventListResponse,
     EventPublic,
 )
+from iris.serve.schemas.ids import IdFilter, IdPath, Offset
 
 router = APIRouter()
 
@@ -70,13 +71,13 @@ def event_filters(
 @router.get("", response_model=EventListResponse)
 def list_events(
     session: SessionDep,
-    camera_id: int | None = None,
-    person_id: int | None = None,
+    camera_id: IdFilter = None,
+    person_id: IdFilter = None,
     label: Annotated[str | None, Query(max_length=50)] = None,
     since: Annotated[datetime | None, Query(alias="from")] = None,
     until: Annotated[datetime | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Any:
     """List/filter events, newest-first, paginated."""
     where = event_filters(
@@ -118,13 +119,13 @@ def clear_all_events(body: ClearAll, session: SessionDep, root: RootDep) -> Any:
 
 
 @router.get("/{event_id}", response_model=EventPublic)
-def get_event(event_id: int, session: SessionDep) -> Any:
+def get_event(event_id: IdPath, session: SessionDep) -> Any:
     """Full event detail."""
     return EventPublic.from_event(get_event_or_404(session, event_id))
 
 
 @router.delete("/{event_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_event(event_id: int, session: SessionDep, root: RootDep) -> Response:
+def delete_event(event_id: IdPath, session: SessionDep, root: RootDep) -> Response:
     """Delete event row + clip + thumbnail files."""
     get_event_or_404(session, event_id)
     delete_events(session, root, [event_id])
@@ -145,6 +146,9 @@ def _serve_media(
         ) from exc
     media_type = mimetypes.guess_type(path.name)[0] or default_type
     try:
+        accelerated = accel_redirect(request.headers, root, path, media_type)
+        if accelerated is not None:
+            return accelerated
         return file_response(path, request.headers, media_type=media_type)
     except FileNotFoundError as exc:
         raise HTTPException(
@@ -161,7 +165,7 @@ def event_clip(event_id: int, request: Request, session: SessionDep, root: RootD
 
 @router.get("/{event_id}/thumbnail")
 def event_thumbnail(
-    event_id: int, request: Request, session: SessionDep, root: RootDep
+    event_id: IdPath, request: Request, session: SessionDep, root: RootDep
 ) -> Response:
     """Event thumbnail JPEG."""
     event = get_event_or_404(session, event_id)
