@@ -83,6 +83,7 @@ class ReidSender:
         self.faces = faces
         self.on_assigned = on_assigned
         self._tracks: dict[int, _Track] = {}
+        self._assigned: dict[int, Assignment] = {}  # track id → its latest assignment
         self._queue: queue.Queue[_Crop | None] = queue.Queue(maxsize=QUEUE_SIZE)
         self.sent = self.dropped = self.failed = 0
         self._thread = threading.Thread(target=self._work, name="reid", daemon=True)
@@ -112,6 +113,12 @@ class ReidSender:
                 state.last_sent, state.best_sent = now, max(state.best_sent, quality)
         for track_id in [t for t, s in self._tracks.items() if now - s.last_seen > FORGET_AFTER_S]:
             del self._tracks[track_id]
+            self._assigned.pop(track_id, None)
+
+    def live_assignments(self, now: float, within: float = 2.0) -> list[Assignment]:
+        """Identities of the tracks seen in the last `within` seconds (for a new event)."""
+        return [assignment for track_id, assignment in list(self._assigned.items())
+                if (track := self._tracks.get(track_id)) and now - track.last_seen <= within]
 
     def stop(self) -> None:
         try:
@@ -152,6 +159,7 @@ class ReidSender:
             face_quality=face.quality if face is not None else None,
             crop_jpeg=_jpeg(crop.image), face_jpeg=face_jpeg, event_id=crop.event_id)
         assignment = self.identity.assign(sighting)
+        self._assigned[crop.track_id] = assignment
         self.on_assigned(assignment, crop.event_id)
 
 

@@ -161,8 +161,10 @@ class CameraWorker:
         self.reid.observe(now, tracked, labels, frame, self._open_event)
 
     def _on_assigned(self, assignment: Assignment, event_id: int | None) -> None:
-        if event_id is not None:
-            self.store.link(event_id, identity_id=assignment.identity_id,
+        # A track's first crop often precedes the event it triggers: link the open one too.
+        for target in {event_id, self._open_event} - {None}:
+            assert target is not None
+            self.store.link(target, identity_id=assignment.identity_id,
                             person_id=assignment.person_id)
 
     # ------------------------------------------------------------------ detection events
@@ -174,6 +176,9 @@ class CameraWorker:
             if isinstance(event, EventOpened):
                 self._open_event = self.store.open(kind=kind, label=event.label,
                                                    score=event.score, ts=event.first_seen)
+                if self.reid is not None:
+                    for assignment in self.reid.live_assignments(event.first_seen):
+                        self._on_assigned(assignment, self._open_event)
                 log.info("camera %s: %s event %s opened", self.config.camera_id, event.label,
                          self._open_event)
             elif isinstance(event, EventClosed) and self._open_event is not None:

@@ -101,3 +101,40 @@ def test_same_face_on_two_cameras_is_one_identity(faces_instance, scenes) -> Non
     stats = ray.get(manager.stats.remote())
     assert stats["identities_with_faces"] >= 2
     assert stats["sightings_assigned"] >= 3
+
+
+def test_enrolled_face_names_live_events(faces_instance, scenes) -> None:
+    import cv2
+    import numpy as np
+
+    from iris.models.face_standins import draw_face
+
+    photo = np.full((480, 640, 3), 80, np.uint8)
+    draw_face(photo, (320, 240), 90, 5)  # the face camera C keeps seeing
+    ok, jpeg = cv2.imencode(".jpg", photo)
+    assert ok
+    with faces_instance.client() as client:
+        person = client.post("/api/people", json={"name": "Carol"}).json()["id"]
+        enrolled = client.post(f"/api/people/{person}/faces",
+                               files={"file": ("carol.jpg", jpeg.tobytes(), "image/jpeg")})
+        assert enrolled.status_code == 201, enrolled.text
+        enrolled_at = time.time()
+        cameras = {c["name"]: c["id"] for c in client.get("/api/cameras").json()}
+
+        def named_event() -> dict | None:
+            items = client.get("/api/events", params={"camera_id": cameras["C"]}).json()["items"]
+            return next((e for e in items if e["person_name"] == "Carol"
+                         and e["created_at"] > _iso(enrolled_at)), None)
+
+        event = wait_for(named_event, 60, what="a live event naming Carol")
+        assert event["person_id"] == person and event["identity_id"] is not None
+        identity = client.get(f"/api/identities/{event['identity_id']}").json()
+        assert identity["person_id"] == person
+        others = client.get("/api/events", params={"camera_id": cameras["A"]}).json()["items"]
+        assert all(e["person_name"] != "Carol" for e in others)  # a different face
+
+
+def _iso(epoch: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
