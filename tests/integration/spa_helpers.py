@@ -37,7 +37,9 @@ class AppPage:
         )
 
     def screenshot(self, folder: Path, name: str) -> Path:
-        """A full-page PNG once the view's still images have loaded (or failed)."""
+        """A full-page PNG once the view has loaded and its still images arrived (or failed)."""
+        self.page.wait_for_function(
+            "() => !document.querySelector('#view .loading')", timeout=30_000)
         self.page.wait_for_function(
             "() => [...document.querySelectorAll('#view img:not(.live-img)')]"
             ".every((img) => img.complete)", timeout=15_000)
