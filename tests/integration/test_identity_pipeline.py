@@ -138,3 +138,24 @@ def _iso(epoch: float) -> str:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
+
+
+def test_enrolling_a_face_group_names_live_events(faces_instance, scenes) -> None:
+    with faces_instance.client() as client:
+        cameras = {c["name"]: c["id"] for c in client.get("/api/cameras").json()}
+        groups = client.get("/api/face-groups", params={"face_threshold": 0.6}).json()["groups"]
+        group_a = next(g for g in groups if cameras["A"] in g["cameras"])
+        assert cameras["C"] not in group_a["cameras"]  # the other face is another group
+        members = [m["id"] for m in group_a["members"]]
+        enrolled = client.post("/api/face-groups/enroll",
+                               json={"sample_ids": members, "name": "Alan"})
+        assert enrolled.status_code == 200, enrolled.text
+        assert 1 <= enrolled.json()["enrolled_faces"] <= 12
+        enrolled_at = time.time()
+
+        def named_event() -> dict | None:
+            items = client.get("/api/events", params={"camera_id": cameras["A"]}).json()["items"]
+            return next((e for e in items if e["person_name"] == "Alan"
+                         and e["created_at"] > _iso(enrolled_at)), None)
+
+        assert wait_for(named_event, 60, what="a live event naming Alan")
