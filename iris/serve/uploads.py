@@ -131,7 +131,9 @@ def _open(data: bytes) -> Image.Image:
             return Image.open(BytesIO(data), formats=IMAGE_FORMATS)
     except Image.DecompressionBombError as exc:
         raise _too_many_pixels() from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, ImportError) as exc:
+        # ImportError: ultralytics, once imported, wraps Image.open to try an optional HEIF
+        # plugin on unknown bytes; whatever the wrapper raises, unknown bytes are a 400.
         raise HTTPException(status.HTTP_400_BAD_REQUEST, _UNDECODABLE) from exc
 
 
