@@ -45,6 +45,7 @@ def get_root(settings: Annotated[Settings, Depends(get_settings)]) -> Path:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
+EngineDep = Annotated[Engine, Depends(get_engine)]  # long-lived responses: no pooled session
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 CurrentUser = Annotated[Principal, Depends(require_auth)]
 RootDep = Annotated[Path, Depends(get_root)]

@@ -8,12 +8,15 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from iris.db.tables import Camera
-from iris.serve.deps import RuntimeDep, SessionDep, SettingsDep
+from iris.serve.deps import EngineDep, RuntimeDep, SessionDep, SettingsDep
 from iris.serve.live import BOUNDARY, LiveHub
 from iris.serve.placeholder import no_signal_jpeg
+from iris.serve.schemas.ids import IdPath
 from iris.serve.schemas.live import RecordStarted, RecordStop, RecordStopped
 
 router = APIRouter()
@@ -29,8 +32,14 @@ def _require_camera(session: Any, camera_id: int) -> Camera:
     return camera
 
 
-async def _require_camera_async(session: Any, camera_id: int) -> Camera:
-    return await run_in_threadpool(_require_camera, session, camera_id)
+def _camera_exists(engine: Engine, camera_id: int) -> None:
+    # A short session of its own: a stream lives for minutes and must not pin a pooled one.
+    with Session(engine) as session:
+        _require_camera(session, camera_id)
+
+
+async def _require_camera_async(engine: Engine, camera_id: int) -> None:
+    await run_in_threadpool(_camera_exists, engine, camera_id)
 
 
 def _hub(request: Request, max_fps: int) -> LiveHub:
@@ -54,9 +63,9 @@ def _fetcher(runtime: Any, camera_id: int):  # noqa: ANN202 - returns the hub's 
 
 
 @router.get("/{camera_id}/snapshot")
-async def snapshot(camera_id: int, session: SessionDep, runtime: RuntimeDep) -> Response:
+async def snapshot(camera_id: IdPath, engine: EngineDep, runtime: RuntimeDep) -> Response:
     """Latest annotated frame as one image/jpeg ("no signal" before the first frame)."""
-    await _require_camera_async(session, camera_id)
+    await _require_camera_async(engine, camera_id)
     jpeg = None
     actor = runtime.camera(camera_id)
     if actor is not None:
@@ -70,15 +79,15 @@ async def snapshot(camera_id: int, session: SessionDep, runtime: RuntimeDep) -> 
 
 @router.get("/{camera_id}/stream")
 async def stream(
-    camera_id: int,
+    camera_id: IdPath,
     request: Request,
-    session: SessionDep,
+    engine: EngineDep,
     runtime: RuntimeDep,
     settings: SettingsDep,
     fps: float | None = Query(None, gt=0, le=1000, description="Requested frame rate"),
 ) -> StreamingResponse:
     """MJPEG (multipart/x-mixed-replace) of annotated frames at ≤ ?fps."""
-    await _require_camera_async(session, camera_id)
+    await _require_camera_async(engine, camera_id)
     hub = _hub(request, settings.live_mjpeg_fps)
     body = hub.stream(camera_id, _fetcher(runtime, camera_id), fps, no_signal_jpeg())
     return StreamingResponse(body, media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
@@ -86,7 +95,7 @@ async def stream(
 
 
 @router.post("/{camera_id}/record/start", response_model=RecordStarted)
-def record_start(camera_id: int, session: SessionDep, runtime: RuntimeDep) -> Any:
+def record_start(camera_id: IdPath, session: SessionDep, runtime: RuntimeDep) -> Any:
     """Begin a manual recording: returns the server-trusted started_at."""
     _require_camera(session, camera_id)
     if runtime.camera(camera_id) is None:
@@ -95,10 +104,10 @@ def record_start(camera_id: int, session: SessionDep, runtime: RuntimeDep) -> An
 
 
 @router.post("/{camera_id}/record/stop", response_model=RecordStopped)
-async def record_stop(camera_id: int, body: RecordStop, session: SessionDep,
+async def record_stop(camera_id: IdPath, body: RecordStop, engine: EngineDep,
                       runtime: RuntimeDep) -> Any:
     """Finish a manual recording: persist a manual event + clip spanning [started_at, now]."""
-    await _require_camera_async(session, camera_id)
+    await _require_camera_async(engine, camera_id)
     started = _parse_started_at(body.started_at)
     now = datetime.now(UTC)
     if started > now:
