@@ -157,7 +157,7 @@ def _serve_media(
 
 
 @router.get("/{event_id}/clip")
-def event_clip(event_id: int, request: Request, session: SessionDep, root: RootDep) -> Response:
+def event_clip(event_id: IdPath, request: Request, session: SessionDep, root: RootDep) -> Response:
     """Stream the recorded mp4 clip (HTTP Range supported)."""
     event = get_event_or_404(session, event_id)
     return _serve_media(request, root, event.clip_path, "clip", "video/mp4")

@@ -21,6 +21,7 @@ from iris.actors.hls import SEGMENT_PATTERN, EnsureResult
 from iris.db.tables import Camera
 from iris.media import PathEscapesRoot, contained
 from iris.serve.deps import RuntimeDep, SessionDep, SettingsDep
+from iris.serve.schemas.ids import IdPath
 
 log = logging.getLogger("iris.hls")
 
@@ -70,7 +71,7 @@ def _read_bytes(path: Path) -> bytes | None:
 
 @router.get("/{camera_id}/hls/index.m3u8")
 async def hls_playlist(
-    camera_id: int, session: SessionDep, runtime: RuntimeDep, settings: SettingsDep
+    camera_id: IdPath, session: SessionDep, runtime: RuntimeDep, settings: SettingsDep
 ) -> Response:
     """Start (idempotently) the camera's HLS session and serve its playlist."""
     camera = await run_in_threadpool(_camera_or_404, session, camera_id)
@@ -97,7 +98,7 @@ async def hls_playlist(
     return Response(result.playlist, media_type=PLAYLIST_TYPE, headers=NO_STORE)
 
 
-async def hls_close(camera_id: int, session: SessionDep, runtime: RuntimeDep) -> HlsClosed:
+async def hls_close(camera_id: IdPath, session: SessionDep, runtime: RuntimeDep) -> HlsClosed:
     """Stop the camera's HLS session (player close / sendBeacon); idempotent."""
     await run_in_threadpool(_camera_or_404, session, camera_id)
     try:
@@ -115,7 +116,7 @@ for _method in ("GET", "POST"):
 
 # Registered after close: /hls/{segment} would otherwise catch GET /hls/close.
 @router.get("/{camera_id}/hls/{segment}")
-async def hls_segment(camera_id: int, segment: str, settings: SettingsDep) -> Response:
+async def hls_segment(camera_id: IdPath, segment: str, settings: SettingsDep) -> Response:
     """Serve one .ts segment of the camera's HLS session."""
     if not SEGMENT_NAME.fullmatch(segment):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "Invalid segment name.")

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from fastapi import Path as PathParam
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -28,7 +27,6 @@ from iris.serve.files import file_response
 from iris.serve.runtime import Runtime
 from iris.serve.schemas.events import EventListResponse, EventPublic
 from iris.serve.schemas.identities import (
-    DB_ID_MAX,
     BulkDelete,
     ClearAll,
     DeleteResult,
@@ -45,15 +43,14 @@ from iris.serve.schemas.identities import (
     SightingPublic,
     SplitRequest,
 )
+from iris.serve.schemas.ids import DB_ID_MAX, IdPath, Offset
 
 if TYPE_CHECKING:
     from iris.models.identity_types import OpResult
 
 router = APIRouter()
 
-IdPath = Annotated[int, PathParam(ge=1, le=DB_ID_MAX)]
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0, le=DB_ID_MAX)]
 CONFIRM_REQUIRED = 'Refusing to delete all identities: send {"confirm": true} to confirm.'
 SPLIT_NEEDS = "Give sighting_ids to split off, or auto=true to re-cluster."
 AUTO_NEEDS_ACTOR = "Auto split needs the identity layer (IdentityManager), which is not running."

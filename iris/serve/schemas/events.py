@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from iris.db.tables import Event
+from iris.serve.schemas.ids import DbId
 
 BULK_MAX = 1000
 
@@ -57,14 +58,14 @@ class _Strict(BaseModel):
 class BulkDelete(_Strict):
     """POST /api/events/bulk-delete."""
 
-    ids: list[int] = Field(max_length=BULK_MAX)
+    ids: list[DbId] = Field(max_length=BULK_MAX)
 
 
 class ClearAll(_Strict):
     """POST /api/events/clear-all: `confirm` must be true; filters narrow what goes."""
 
     confirm: bool = False
-    camera_id: int | None = None
+    camera_id: DbId | None = None
     label: str | None = Field(None, max_length=50)
 
 

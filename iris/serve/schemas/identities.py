@@ -12,16 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from iris.db.identity_queries import IdentityCard, SightingRow
 from iris.db.tables import FaceSample
+from iris.serve.schemas.ids import DbId
 
 if TYPE_CHECKING:
     from iris.models.identity_types import OpResult
 
 BULK_MAX = 1000
 SPLIT_MAX = 10_000
-DB_ID_MAX = 2**63 - 1
-"""Largest id a 64-bit INTEGER column holds: bigger ones are a 422, never a DB overflow."""
-
-DbId = Annotated[int, Field(ge=1, le=DB_ID_MAX)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
