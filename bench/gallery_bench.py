@@ -5,8 +5,11 @@ exemplar plus noise (cosine ~0.8 to it), like a new sighting of a known face. Re
 measured against exact search. The baseline is a bare ``faiss.IndexFlatIP`` in the same run;
 ``ratio`` is p50 latency / baseline p50 (below 1 is faster). FAISS runs one OpenMP thread.
 
-    .venv/bin/python -m bench.gallery_bench [--sizes 10000,100000,1000000] [--queries 200]
-        [--kinds flat,ivf,hnsw] [--assign 1000]
+    .venv/bin/python -m bench.gallery_bench [--full] [--sizes 10000,100000] [--queries 200]
+        [--kinds flat,ivf,hnsw] [--hnsw-max 10000] [--assign 1000]
+
+The quick profile (default, a few minutes) measures 10k and 100k exemplars with HNSW at 10k
+only; ``--full`` adds 1M and HNSW at 100k (≈15 min here: HNSW builds at 1-2k vectors/s).
 
 Writes ``bench/out/gallery.md``.
 """
@@ -27,8 +30,11 @@ from iris.models.gallery import Gallery, configure_faiss
 
 DIM = 512
 OUT = Path(__file__).parent / "out" / "gallery.md"
-HNSW_MAX = 100_000
-"""HNSW builds single-threaded at ~1-2k vectors/s here; larger sizes would blow the budget."""
+PROFILES: dict[str, tuple[str, int]] = {
+    "quick": ("10000,100000", 10_000),
+    "full": ("10000,100000,1000000", 100_000),
+}
+"""Profile -> (sizes, largest HNSW). HNSW builds single-threaded at ~1-2k vectors/s here."""
 
 
 def exemplars(n: int, seed: int = 0) -> np.ndarray:
@@ -66,7 +72,8 @@ def batched(search: object, qs: np.ndarray, batch: int = 64) -> float:
     return (time.perf_counter() - t) * 1000 / len(part)
 
 
-def bench_size(n: int, nq: int, kinds: list[str]) -> list[dict[str, object]]:
+def bench_size(n: int, nq: int, kinds: list[str],
+               hnsw_max: int = 100_000) -> list[dict[str, object]]:
     import faiss
 
     base = exemplars(n)
@@ -83,7 +90,7 @@ def bench_size(n: int, nq: int, kinds: list[str]) -> list[dict[str, object]]:
     del raw
     gc.collect()
     for kind in kinds:
-        if kind == "hnsw" and n > HNSW_MAX:
+        if kind == "hnsw" and n > hnsw_max:
             continue
         t = time.perf_counter()
         gallery = Gallery(DIM, kind, ivf_min_vectors=min(20_000, n))  # type: ignore[arg-type]
@@ -154,7 +161,7 @@ def bench_assign(count: int, people: int = 100) -> dict[str, float]:
 
 
 def render(rows: list[dict[str, object]], assign: dict[str, float] | None, nq: dict[int, int],
-           load: tuple[float, float]) -> str:
+           load: tuple[float, float], hnsw_max: int) -> str:
     lines = [
         "# Gallery benchmark",
         "",
@@ -172,7 +179,8 @@ def render(rows: list[dict[str, object]], assign: dict[str, float] | None, nq: d
             f"| {r['n']:,} | {r['kind']} | {r['build_s']:.1f} | {r['p50']:.3f} | "
             f"{r['p99']:.3f} | {r['batch']:.3f} | {r['recall']:.3f} | {r['ratio']:.2f} |"
         )
-    lines += ["", "Queries per size: " + ", ".join(f"{n:,}: {q}" for n, q in nq.items()), ""]
+    lines += ["", "Queries per size: " + ", ".join(f"{n:,}: {q}" for n, q in nq.items())
+              + f". HNSW built up to {hnsw_max:,} exemplars.", ""]
     if assign:
         lines += [
             "## IdentityCore.assign on SQLite",
@@ -188,22 +196,27 @@ def render(rows: list[dict[str, object]], assign: dict[str, float] | None, nq: d
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--full", action="store_true", help="add 1M exemplars, HNSW at 100k")
+    parser.add_argument("--sizes", help="comma-separated; default by profile")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--kinds", default="flat,ivf,hnsw")
+    parser.add_argument("--hnsw-max", type=int, help="largest size HNSW is built for")
     parser.add_argument("--assign", type=int, default=1000, help="sightings; 0 skips")
     args = parser.parse_args()
+    profile_sizes, profile_hnsw = PROFILES["full" if args.full else "quick"]
+    sizes = args.sizes or profile_sizes
+    hnsw_max = args.hnsw_max if args.hnsw_max is not None else profile_hnsw
     configure_faiss(1, 256)
     load_start = os.getloadavg()[0]
     rows: list[dict[str, object]] = []
     used: dict[int, int] = {}
-    for n in (int(s) for s in args.sizes.split(",") if s):
+    for n in (int(s) for s in sizes.split(",") if s):
         used[n] = args.queries if n < 1_000_000 else max(64, args.queries // 2)
         started = time.perf_counter()
-        rows += bench_size(n, used[n], args.kinds.split(","))
+        rows += bench_size(n, used[n], args.kinds.split(","), hnsw_max)
         print(f"{n:,}: {time.perf_counter() - started:.0f} s", flush=True)
     assign = bench_assign(args.assign) if args.assign else None
-    text = render(rows, assign, used, (load_start, os.getloadavg()[0]))
+    text = render(rows, assign, used, (load_start, os.getloadavg()[0]), hnsw_max)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(text + "\n")
     print(text)
