@@ -14,18 +14,11 @@ import ray
 
 from tests.support.media import decode_errors, make_clip, probe, to_annexb
 from tests.support.rtsp import RtspServer, gstreamer_available
+from tests.support.wait import wait_for
 
 pytestmark = pytest.mark.skipif(not gstreamer_available(), reason="GStreamer RTSP missing")
 
 
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"{what} not met within {timeout}s")
 
 
 @pytest.fixture(scope="module")

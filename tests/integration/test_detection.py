@@ -19,6 +19,7 @@ from tests.integration.conftest import IrisInstance, extra_instance
 from tests.support.media import probe, to_annexb
 from tests.support.rtsp import RtspServer, gstreamer_available
 from tests.support.scenes import presence_scene
+from tests.support.wait import wait_for
 
 pytestmark = pytest.mark.skipif(not gstreamer_available(), reason="GStreamer RTSP missing")
 
@@ -28,14 +29,6 @@ CAMERA = {"pre_seconds": 2, "post_seconds": 2, "trigger_cooldown": 3, "min_trigg
           "detect_interval": 0.1, "detect_imgsz": 320}
 
 
-def wait_for(predicate, timeout: float, interval: float = 0.5, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"{what} not met within {timeout}s")
 
 
 @pytest.fixture(scope="module")

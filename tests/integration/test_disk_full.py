@@ -16,18 +16,11 @@ from tests.integration.conftest import IrisInstance, extra_instance
 from tests.support.media import to_annexb
 from tests.support.rtsp import RtspServer, gstreamer_available
 from tests.support.scenes import presence_scene
+from tests.support.wait import wait_for
 
 pytestmark = pytest.mark.skipif(not gstreamer_available(), reason="GStreamer RTSP missing")
 
 
-def wait_for(predicate, timeout: float, interval: float = 0.25, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"{what} not met within {timeout}s")
 
 
 @pytest.fixture

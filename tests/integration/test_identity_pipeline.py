@@ -21,20 +21,13 @@ from tests.integration.conftest import IrisInstance, extra_instance
 from tests.support.media import to_annexb
 from tests.support.rtsp import RtspServer, gstreamer_available
 from tests.support.scenes import presence_scene
+from tests.support.wait import wait_for
 
 pytestmark = pytest.mark.skipif(not gstreamer_available(), reason="GStreamer RTSP missing")
 CAMERA = {"pre_seconds": 1, "post_seconds": 1, "min_trigger_frames": 2, "detect_interval": 0.2,
           "detect_imgsz": 320, "reid_enabled": True, "faces_enabled": True}
 
 
-def wait_for(predicate, timeout: float, interval: float = 0.5, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"{what} not met within {timeout}s")
 
 
 @pytest.fixture(scope="module")

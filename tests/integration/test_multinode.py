@@ -18,6 +18,7 @@ from tests.integration.iris_process import IrisProcess
 from tests.support.media import to_annexb
 from tests.support.rtsp import RtspServer, gstreamer_available
 from tests.support.scenes import presence_scene
+from tests.support.wait import wait_for
 
 pytestmark = pytest.mark.skipif(not gstreamer_available(), reason="GStreamer RTSP missing")
 RAY = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "ray")
@@ -25,14 +26,6 @@ RAY = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "ray")
 NO_AUTH = {"RAY_AUTH_MODE": "disabled"}
 
 
-def wait_for(predicate, timeout: float, interval: float = 0.5, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"{what} not met within {timeout}s")
 
 
 def raylets(temp_dir: str) -> set[int]:
