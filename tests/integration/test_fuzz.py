@@ -7,10 +7,10 @@ seeded world (a camera, events with a real clip and thumbnail, a person with a f
 with a sighting, a face sample) lets the boundary id 1 get past the 404s.
 
 Bounded and repeatable: a fixed number of examples per operation plus schemathesis' coverage
-phase (boundary values, wrong types, missing fields), a fixed seed, no example database. Numbers
-are drawn now and then from small dictionaries of edge values (ids past 64 bits, the largest
-floats), which random generation reaches too rarely to rely on. Reads run before writes, so the
-seeded media is still there when it is read.
+phase (boundary values, wrong types, missing fields), a fixed seed, no example database and no
+cache of earlier runs. Numbers are drawn now and then from small dictionaries of edge values
+(ids past 64 bits, the largest floats), which random generation reaches too rarely to rely on.
+Reads run before writes, so the seeded media is still there when it is read.
 
 - `st run` runs in its own process (schemathesis' pytest plugin does not support pytest 9.2);
   its JSON report says which operations it tested and what failed.
@@ -161,6 +161,8 @@ def write_config(instance: IrisInstance, path: Path) -> Path:
         f"max-examples = {EXAMPLES_PER_OPERATION}",
         'database = "none"',
         "[phases.stateful]",
+        "enabled = false",
+        "[cache]",  # no replays of an earlier run's requests: each run stands alone
         "enabled = false",
     ]
     for kind, values in EDGE_VALUES.items():
