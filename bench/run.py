@@ -60,6 +60,7 @@ BENCHES = (
     Bench("pipeline", "bench.pipeline_bench", 1200),
     Bench("mjpeg", "bench.mjpeg_bench", 900),
     Bench("startup", "bench.startup_bench", 900),
+    Bench("load", "bench.load_bench", 600),
 )
 
 

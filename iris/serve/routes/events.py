@@ -9,12 +9,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from iris.db.purge import CHUNK, delete_events
 from iris.db.tables import Event
 from iris.media import PathEscapesRoot, contained
-from iris.serve.deps import RootDep, SessionDep
+from iris.serve.deps import EngineDep, RootDep, SessionDep
 from iris.serve.files import accel_redirect, file_response
 from iris.serve.schemas.events import (
     BulkDelete,
@@ -156,17 +157,24 @@ def _serve_media(
         ) from exc
 
 
+def _event_paths(engine: Engine, event_id: int) -> Event:
+    # A session of its own, closed before the file streams: a long download must not pin a
+    # pooled DB connection (the pool is 5 + 10).
+    with Session(engine, expire_on_commit=False) as session:
+        return get_event_or_404(session, event_id)
+
+
 @router.get("/{event_id}/clip")
-def event_clip(event_id: IdPath, request: Request, session: SessionDep, root: RootDep) -> Response:
+def event_clip(event_id: IdPath, request: Request, engine: EngineDep, root: RootDep) -> Response:
     """Stream the recorded mp4 clip (HTTP Range supported)."""
-    event = get_event_or_404(session, event_id)
+    event = _event_paths(engine, event_id)
     return _serve_media(request, root, event.clip_path, "clip", "video/mp4")
 
 
 @router.get("/{event_id}/thumbnail")
 def event_thumbnail(
-    event_id: IdPath, request: Request, session: SessionDep, root: RootDep
+    event_id: IdPath, request: Request, engine: EngineDep, root: RootDep
 ) -> Response:
     """Event thumbnail JPEG."""
-    event = get_event_or_404(session, event_id)
+    event = _event_paths(engine, event_id)
     return _serve_media(request, root, event.thumb_path, "thumbnail", "image/jpeg")
