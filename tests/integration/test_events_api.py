@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from iris.db.engine import make_engine
 from iris.db.tables import Event, Identity, Person, Sighting
 from iris.serve.files import MEDIA_WINDOW
+from tests.support.processes import own_ray_process
 
 T0 = datetime(2030, 1, 1, 10, 0, tzinfo=UTC)
 MIB = 1 << 20
@@ -384,17 +385,6 @@ def test_client_that_hangs_up_does_not_break_the_server(client: httpx.Client,
 
 
 # ----------------------------------------------------------------------------- flat memory
-def _serve_process(marker: str) -> psutil.Process:
-    # Only our own Ray (started by this pytest process): other Iris instances may run beside it.
-    for proc in psutil.Process().children(recursive=True):
-        try:
-            if any(marker in part for part in proc.cmdline()):
-                return proc
-        except psutil.NoSuchProcess:
-            continue
-    raise AssertionError(f"no process of this test's Ray with {marker!r} in its command line")
-
-
 class PeakMemory:
     """Samples processes on a thread until stopped, keeping each one's peak RSS and USS.
 
@@ -469,8 +459,8 @@ def huge_clip(iris: Any, engine: Engine) -> Iterator[str]:
 
 def _memory(iris: Any) -> PeakMemory:
     return PeakMemory({
-        "replica": _serve_process(f"ServeReplica:{iris.settings.serve_app_name}:Ingress"),
-        "proxy": _serve_process("ProxyActor"),
+        "replica": own_ray_process(f"ServeReplica:{iris.settings.serve_app_name}:Ingress"),
+        "proxy": own_ray_process("ProxyActor"),
     })
 
 

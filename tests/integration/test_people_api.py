@@ -30,6 +30,7 @@ from iris.db.tables import Event, FaceEmbedding, Person
 from iris.db.types import blob_to_vector, vector_to_blob
 from iris.models.face_standins import build_face_pack, draw_face
 from tests.integration.conftest import IrisInstance, extra_instance
+from tests.support.processes import own_ray_process
 
 MIB = 1 << 20
 T0 = datetime(2030, 1, 1, 10, 0, tzinfo=UTC)
@@ -99,18 +100,6 @@ def seed_face(engine: Engine, root: Path, person_id: int, image: bytes | None = 
         session.commit()
         assert row.id is not None
         return row.id
-
-
-def ingress_process(app_name: str) -> psutil.Process:
-    """The Ingress replica of this test's Ray for one Serve app."""
-    marker = f"ServeReplica:{app_name}:Ingress"
-    for proc in psutil.Process().children(recursive=True):
-        try:
-            if any(marker in part for part in proc.cmdline()):
-                return proc
-        except psutil.NoSuchProcess:
-            continue
-    raise AssertionError(f"no process with {marker!r} in its command line")
 
 
 class PeakMemory:
@@ -245,7 +234,7 @@ def test_upload_abuse_is_refused_without_a_memory_spike(
     for _round in range(2):
         for _name, data, content_type, expected, _ in cases:
             assert enroll(client, pid, data, content_type).status_code == expected
-    proc = ingress_process(iris.settings.serve_app_name)
+    proc = own_ray_process(f"ServeReplica:{iris.settings.serve_app_name}:Ingress")
     growth: dict[str, tuple[int, int, int]] = {}
     for name, data, content_type, expected, words in cases:
         with PeakMemory(proc) as memory:
