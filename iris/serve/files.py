@@ -40,7 +40,10 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote
 
+from fastapi import HTTPException, status
 from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from iris.media import PathEscapesRoot, contained
 
 CHUNK_SIZE = 1 << 20
 MEDIA_WINDOW = 4 << 20
@@ -188,6 +191,26 @@ def file_response(
         headers=headers,
         media_type=media_type,
     )
+
+
+def serve_stored(request_headers: Mapping[str, str], root: Path, stored: str, subject: str,
+                 media_type: str, *, accel: bool = False) -> Response:
+    """Serve a file the DB stores relative to the data root: 400 if it escapes, 404 if gone.
+
+    `subject` names it in the errors ("The event's clip"); `accel` lets nginx serve it.
+    """
+    try:
+        path = contained(root, stored)
+    except PathEscapesRoot as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                            f"{subject} path escapes the data root.") from exc
+    try:
+        if accel and (redirect := accel_redirect(request_headers, root, path, media_type)):
+            return redirect
+        return file_response(path, request_headers, media_type=media_type)
+    except FileNotFoundError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            f"{subject} file is missing on disk.") from exc
 
 
 ACCEL_HEADER = "x-iris-accel-root"

@@ -14,9 +14,8 @@ from sqlmodel import Session, col
 
 from iris.db.purge import CHUNK, delete_events
 from iris.db.tables import Event
-from iris.media import PathEscapesRoot, contained
 from iris.serve.deps import EngineDep, RootDep, SessionDep
-from iris.serve.files import accel_redirect, file_response
+from iris.serve.files import serve_stored
 from iris.serve.schemas.events import (
     BulkDelete,
     ClearAll,
@@ -139,22 +138,9 @@ def _serve_media(
 ) -> Response:
     if not stored:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Event has no {what}.")
-    try:
-        path = contained(root, stored)
-    except PathEscapesRoot as exc:
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST, f"The event's {what} path escapes the data root."
-        ) from exc
-    media_type = mimetypes.guess_type(path.name)[0] or default_type
-    try:
-        accelerated = accel_redirect(request.headers, root, path, media_type)
-        if accelerated is not None:
-            return accelerated
-        return file_response(path, request.headers, media_type=media_type)
-    except FileNotFoundError as exc:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND, f"The event's {what} file is missing on disk."
-        ) from exc
+    media_type = mimetypes.guess_type(stored)[0] or default_type
+    return serve_stored(request.headers, root, stored, f"The event's {what}", media_type,
+                        accel=True)
 
 
 def _event_paths(engine: Engine, event_id: int) -> Event:

@@ -25,7 +25,7 @@ from iris.db.tables import Event, FaceEmbedding, FaceSample, Person, Sighting
 from iris.media import PathEscapesRoot, contained, remove_file
 from iris.models.face_clusters import MAX_SAMPLES, ClusterParams, cluster_faces, samples_from_rows
 from iris.serve.deps import RootDep, RuntimeDep, SessionDep
-from iris.serve.files import file_response
+from iris.serve.files import serve_stored
 from iris.serve.routes.people import reload_gallery
 from iris.serve.schemas.events import EventListResponse, EventPublic
 from iris.serve.schemas.face_groups import (
@@ -115,16 +115,8 @@ def sample_thumbnail(
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Face sample not found.")
     if not sample.crop_path:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "This face sample has no crop.")
-    try:
-        path = contained(root, sample.crop_path)
-    except PathEscapesRoot as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST,
-                            "The sample's crop path escapes the data root.") from exc
-    try:
-        return file_response(path, request.headers, media_type="image/jpeg")
-    except FileNotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND,
-                            "The sample's crop is missing on disk.") from exc
+    return serve_stored(request.headers, root, sample.crop_path, "The sample's crop",
+                        "image/jpeg")
 
 
 def _copy_crop(root: Path, crop_path: str | None, person_id: int) -> str | None:

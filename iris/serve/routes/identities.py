@@ -21,9 +21,8 @@ from starlette.concurrency import run_in_threadpool
 from iris.db import identity_queries as q
 from iris.db.purge import CHUNK
 from iris.db.tables import FaceSample, Identity, Sighting
-from iris.media import PathEscapesRoot, contained
 from iris.serve.deps import RootDep, RuntimeDep, SessionDep
-from iris.serve.files import file_response
+from iris.serve.files import file_response, serve_stored
 from iris.serve.runtime import Runtime
 from iris.serve.schemas.events import EventListResponse, EventPublic
 from iris.serve.schemas.identities import (
@@ -84,16 +83,7 @@ def _detail(session: Session, root: Path, identity: Identity, recent: int) -> Id
 def _serve_crop(request: Request, root: Path, stored: str | None) -> Response:
     if not stored:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No crop stored for it.")
-    try:
-        path = contained(root, stored)
-    except PathEscapesRoot as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "The crop path escapes the data root."
-                            ) from exc
-    try:
-        return file_response(path, request.headers, media_type="image/jpeg")
-    except FileNotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "The crop file is missing on disk."
-                            ) from exc
+    return serve_stored(request.headers, root, stored, "The crop", "image/jpeg")
 
 
 # ----------------------------------------------------------------------------- corrections

@@ -24,10 +24,10 @@ from starlette.datastructures import UploadFile
 from iris.db.purge import CHUNK
 from iris.db.tables import Event, FaceEmbedding, Identity, Person
 from iris.db.types import utcnow, vector_to_blob
-from iris.media import PathEscapesRoot, contained, remove_file, remove_tree
+from iris.media import contained, remove_file, remove_tree
 from iris.models.face_types import FaceHit
 from iris.serve.deps import RootDep, RuntimeDep, SessionDep
-from iris.serve.files import file_response
+from iris.serve.files import serve_stored
 from iris.serve.runtime import Runtime
 from iris.serve.schemas.ids import IdPath
 from iris.serve.schemas.people import (
@@ -314,16 +314,8 @@ def face_image(
     face = get_face_or_404(session, person_id, face_id)
     if not face.image_path:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "This face has no stored photo.")
-    try:
-        path = contained(root, face.image_path)
-    except PathEscapesRoot as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST,
-                            "The face's photo path escapes the data root.") from exc
-    try:
-        return file_response(path, request.headers, media_type="image/jpeg")
-    except FileNotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND,
-                            "The face's photo is missing on disk.") from exc
+    return serve_stored(request.headers, root, face.image_path, "The face's photo",
+                        "image/jpeg")
 
 
 @router.delete("/{person_id}/faces/{face_id}", status_code=status.HTTP_204_NO_CONTENT)
