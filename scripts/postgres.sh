@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Starts Debian's PostgreSQL on loopback (if installed and not running) and makes sure the test
-# role and database exist. Prints the SQLAlchemy URL for IRIS_TEST_DATABASE_URL on stdout.
+# role and database exist. Prints the SQLAlchemy URL for IRIS_TEST_DATABASE_URL on stdout, and
+# nothing else there: what pg_ctlcluster and friends say (e.g. "Removed stale pid file.") goes to
+# stderr, because the caller captures stdout as the URL.
 set -euo pipefail
+exec 3>&1 1>&2
 version=$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -n 1)
 if [ -z "$version" ]; then
   echo "PostgreSQL is not installed" >&2
@@ -11,7 +14,7 @@ if ! pg_lsclusters -h | awk '{print $4}' | grep -q online; then
   if ! pg_lsclusters -h | grep -q .; then
     pg_createcluster "$version" main >/dev/null
   fi
-  pg_ctlcluster "$version" main start
+  pg_ctlcluster "$version" main start 3>&-  # the server must not inherit our stdout
 fi
 port=$(pg_lsclusters -h | awk '$4 == "online" {print $3; exit}')
 for _ in $(seq 1 50); do
@@ -27,4 +30,4 @@ END \$\$;
 SQL
 su postgres -c "psql -q -p $port -tc \"SELECT 1 FROM pg_database WHERE datname = 'iris_test'\"" \
   | grep -q 1 || su postgres -c "createdb -p $port -O iris iris_test"
-echo "postgresql+psycopg://iris:iris@127.0.0.1:${port}/iris_test"
+echo "postgresql+psycopg://iris:iris@127.0.0.1:${port}/iris_test" >&3
