@@ -35,6 +35,12 @@ class DetectorClient(Protocol):
     def detect(self, frame: np.ndarray, conf: float, iou: float) -> Detections: ...
 
 
+def next_detect_at(last: float, wall: float, interval: float) -> float:
+    """The slot after a detection ran at `wall`: a fixed cadence from `last`, so frame jitter
+    does not round every interval up to the next frame; resynced to `wall` once it fell behind."""
+    return last + interval if wall - last < 2 * interval else wall
+
+
 def snap_imgsz(imgsz: int) -> int:
     """Detector inputs are multiples of 32."""
     return max(32, int(round(imgsz / 32)) * 32)
@@ -132,7 +138,7 @@ class DetectionLoop:
                     else self.recorder
                 continue
             if events is not None:
-                last_detect = wall
+                last_detect = next_detect_at(last_detect, wall, self.config.detect_interval)
                 self._emit(events)
         self._emit(self.recorder.flush())
 

@@ -29,6 +29,10 @@ def gpu_fraction(requested: float) -> float:
     return requested if ray.cluster_resources().get("GPU", 0) > 0 else 0.0
 
 
+# Model calls come several times a second per camera; a log line each is CPU spent on noise.
+MODEL_LOGGING = {"enable_access_log": False}
+
+
 def detector_app(settings: Settings) -> Application:
     """The Detector deployment, bound with its backend, weights and batching config."""
     replicas: dict[str, Any] = {"num_replicas": settings.detector_min_replicas}
@@ -44,6 +48,7 @@ def detector_app(settings: Settings) -> Application:
                            "num_gpus": gpu_fraction(settings.detector_num_gpus)},
         user_config={"max_batch_size": settings.detector_max_batch_size,
                      "batch_wait_timeout_s": settings.detector_batch_wait_s},
+        logging_config=MODEL_LOGGING,
     ).bind(settings.detector_backend, str(settings.detector_model_path))
 
 
@@ -54,6 +59,7 @@ def embedder_app(settings: Settings) -> Application:
         ray_actor_options={"num_cpus": 0.5,
                            "num_gpus": gpu_fraction(settings.embedder_num_gpus)},
         user_config={"max_batch_size": 8, "batch_wait_timeout_s": 0.02},
+        logging_config=MODEL_LOGGING,
     ).bind(str(settings.face_model_root_path), settings.face_model_pack)
 
 
