@@ -21,8 +21,10 @@ import gc
 import os
 import platform
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -120,36 +122,51 @@ def bench_size(n: int, nq: int, kinds: list[str],
     return rows
 
 
-def bench_assign(count: int, people: int = 100) -> dict[str, float]:
-    """Sightings per second through IdentityCore.assign on SQLite (WAL) in a temp dir."""
-    from iris.db.engine import make_engine, session_scope
-    from iris.db.tables import Camera
+def sighting_inputs(count: int, people: int = 100) -> list[Any]:
+    """`count` sightings of `people` people on 4 cameras; a third show no face."""
     from iris.models.appearance import APPEARANCE_DIM
-    from iris.models.identity_core import IdentityCore
     from iris.models.identity_types import SightingInput
 
     rng = np.random.default_rng(7)
     faces = exemplars(people, seed=3)
     looks = rng.standard_normal((people, APPEARANCE_DIM)).astype(np.float32)
     crop = bytes(6000)  # a typical body-crop JPEG size
+    inputs = []
+    for i in range(count):
+        who = int(rng.integers(0, people))
+        with_face = i % 3 != 0
+        face = faces[who] + 0.03 * rng.standard_normal(DIM).astype(np.float32)
+        inputs.append(SightingInput(
+            camera_id=1 + i % 4, track_id=i, ts=1_700_000_000.0 + i, end_ts=None,
+            face_embedding=face if with_face else None,
+            appearance=looks[who] + 0.05 * rng.standard_normal(APPEARANCE_DIM)
+            .astype(np.float32),
+            quality=float(rng.uniform(0.2, 1.0)), crop_jpeg=crop,
+            face_jpeg=crop[:2000] if with_face else None,
+        ))
+    return inputs
+
+
+def add_cameras(url: str) -> None:
+    from iris.db.engine import make_engine, session_scope
+    from iris.db.tables import Camera
+
+    engine = make_engine(url)
+    with session_scope(engine) as s:
+        s.add_all([Camera(name=f"cam{i}", rtsp_url=f"rtsp://{i}") for i in range(4)])
+    engine.dispose()
+
+
+def bench_assign(count: int) -> dict[str, float]:
+    """Sightings per second through IdentityCore.assign in-process, on SQLite (WAL)."""
+    from iris.db.engine import make_engine
+    from iris.models.identity_core import IdentityCore
+
+    inputs = sighting_inputs(count)
     with tempfile.TemporaryDirectory() as tmp:
+        add_cameras(f"sqlite:///{tmp}/iris.db")
         engine = make_engine(f"sqlite:///{tmp}/iris.db")
-        with session_scope(engine) as s:
-            s.add_all([Camera(name=f"cam{i}", rtsp_url=f"rtsp://{i}") for i in range(4)])
         core = IdentityCore(engine, Path(tmp) / "data")
-        inputs = []
-        for i in range(count):
-            who = int(rng.integers(0, people))
-            with_face = i % 3 != 0  # a third of the sightings show no face
-            face = faces[who] + 0.03 * rng.standard_normal(DIM).astype(np.float32)
-            inputs.append(SightingInput(
-                camera_id=1 + i % 4, track_id=i, ts=1_700_000_000.0 + i, end_ts=None,
-                face_embedding=face if with_face else None,
-                appearance=looks[who] + 0.05 * rng.standard_normal(APPEARANCE_DIM)
-                .astype(np.float32),
-                quality=float(rng.uniform(0.2, 1.0)), crop_jpeg=crop,
-                face_jpeg=crop[:2000] if with_face else None,
-            ))
         t = time.perf_counter()
         for item in inputs:
             core.assign(item)
@@ -160,7 +177,43 @@ def bench_assign(count: int, people: int = 100) -> dict[str, float]:
             "identity_faces": stats["identity_faces"]}
 
 
-def render(rows: list[dict[str, object]], assign: dict[str, float] | None, nq: dict[int, int],
+def bench_assign_actor(count: int, callers: int = 4) -> dict[str, float]:
+    """The same sightings through the IdentityManager actor, as cameras send them: `callers`
+    threads (one per camera), each waiting for its answer before sending the next."""
+    import ray
+
+    from iris.actors.identity import IdentityManager
+    from iris.settings import Settings
+
+    inputs = sighting_inputs(count)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp))
+        add_cameras(settings.resolved_database_url)
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+        try:
+            manager = IdentityManager.remote(settings)  # type: ignore[attr-defined]
+            ray.get(manager.stats.remote(), timeout=120)  # galleries built: the actor is up
+
+            def send(part: list[Any]) -> None:
+                for item in part:
+                    ray.get(manager.assign.remote(item), timeout=60)
+
+            threads = [threading.Thread(target=send, args=(inputs[i::callers],))
+                       for i in range(callers)]
+            t = time.perf_counter()
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+            elapsed = time.perf_counter() - t
+            stats = ray.get(manager.stats.remote(), timeout=60)
+        finally:
+            ray.shutdown()
+    return {"count": count, "seconds": elapsed, "per_s": count / elapsed,
+            "identity_faces": stats["identity_faces"], "callers": callers}
+
+
+def render(rows: list[dict[str, object]], assign: list[dict[str, float]], nq: dict[int, int],
            load: tuple[float, float], hnsw_max: int) -> str:
     lines = [
         "# Gallery benchmark",
@@ -182,15 +235,23 @@ def render(rows: list[dict[str, object]], assign: dict[str, float] | None, nq: d
     lines += ["", "Queries per size: " + ", ".join(f"{n:,}: {q}" for n, q in nq.items())
               + f". HNSW built up to {hnsw_max:,} exemplars.", ""]
     if assign:
+        base = assign[0]["per_s"]
         lines += [
-            "## IdentityCore.assign on SQLite",
+            "## Identity assignment on SQLite",
             "",
-            "| sightings | seconds | sightings/s | face exemplars after |",
-            "|---:|---:|---:|---:|",
-            f"| {assign['count']:,} | {assign['seconds']:.2f} | {assign['per_s']:.0f} | "
-            f"{assign['identity_faces']:,} |",
+            "The baseline is `IdentityCore.assign` in-process; the actor row sends the same "
+            "sightings to the `IdentityManager` actor from 4 threads (one per camera), each "
+            "waiting for its answer, as camera actors do.",
             "",
+            "| path | sightings | seconds | sightings/s | / in-process | face exemplars after |",
+            "|---|---:|---:|---:|---:|---:|",
         ]
+        for row in assign:
+            path = f"actor, {row['callers']:.0f} callers" if "callers" in row else "in-process"
+            lines.append(
+                f"| {path} | {row['count']:,} | {row['seconds']:.2f} | {row['per_s']:.0f} | "
+                f"{row['per_s'] / base:.2f} | {row['identity_faces']:,} |")
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -215,7 +276,7 @@ def main() -> None:
         started = time.perf_counter()
         rows += bench_size(n, used[n], args.kinds.split(","), hnsw_max)
         print(f"{n:,}: {time.perf_counter() - started:.0f} s", flush=True)
-    assign = bench_assign(args.assign) if args.assign else None
+    assign = [bench_assign(args.assign), bench_assign_actor(args.assign)] if args.assign else []
     text = render(rows, assign, used, (load_start, os.getloadavg()[0]), hnsw_max)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(text + "\n")
