@@ -41,6 +41,17 @@ def next_detect_at(last: float, wall: float, interval: float) -> float:
     return last + interval if wall - last < 2 * interval else wall
 
 
+MOTION_REFERENCE_FPS = 25.0
+"""The gate's default learning rate is per frame of a 25 fps stream."""
+
+
+def motion_learning_rate(interval: float, per_frame: float = 0.05) -> float:
+    """The gate runs once per detection interval, not per frame: the same background time
+    constant in seconds needs the per-frame rate compounded over the frames in between."""
+    frames = max(1.0, interval * MOTION_REFERENCE_FPS)
+    return min(1.0, 1.0 - (1.0 - per_frame) ** frames)
+
+
 def snap_imgsz(imgsz: int) -> int:
     """Detector inputs are multiples of 32."""
     return max(32, int(round(imgsz / 32)) * 32)
@@ -61,7 +72,7 @@ class DetectionLoop:
         self.detector = detector
         self.sink = sink
         self.on_tracked = on_tracked
-        self.motion = MotionGate()
+        self.motion = MotionGate(learning_rate=motion_learning_rate(config.detect_interval))
         self.tracker = Tracker(TrackerConfig(min_hits=1))
         self.names: list[str] = []
         self.mode = "motion"
@@ -112,7 +123,11 @@ class DetectionLoop:
                  ",".join(self.config.trigger_classes))
 
     def run(self, stop: threading.Event) -> None:
-        """Loop until `stop` is set; flushes the open event on the way out."""
+        """Loop until `stop` is set; flushes the open event on the way out.
+
+        Wakes for every frame to keep the recorder's clock, but converts and analyses only the
+        frames a detection is due on: the motion gate and the detector see the same frames.
+        """
         last_seq, last_detect = 0, 0.0
         while not stop.is_set():
             now = time.time()
@@ -120,16 +135,19 @@ class DetectionLoop:
             if not self.frames.wait_newer(last_seq, 0.5):
                 self._emit(self.recorder.tick(now))
                 continue
-            seq, frame, wall = self.frames.get()
-            if frame is None:
-                continue
+            seq, wall = self.frames.peek()
             if last_seq:
                 self.frames_dropped += max(0, seq - last_seq - 1)
             last_seq = seq
             self.frames_seen += 1
+            if wall - last_detect < self.config.detect_interval:
+                self._emit(self.recorder.tick(wall))
+                continue
+            seq, frame, wall = self.frames.get()
+            if frame is None:
+                continue
             try:
-                due = wall - last_detect >= self.config.detect_interval
-                events = self.step(frame, wall, due=due)
+                events = self.step(frame, wall)
             except Exception as exc:  # noqa: BLE001 - one bad frame must not end detection
                 log.warning("camera %s: detection step failed: %s", self.config.camera_id, exc)
                 self.mode, self.reason = "motion", f"detector error: {exc}"
@@ -137,17 +155,14 @@ class DetectionLoop:
                 self.recorder = self._recorder(("motion",)) if not self.recorder.is_open \
                     else self.recorder
                 continue
+            last_detect = next_detect_at(last_detect, wall, self.config.detect_interval)
             if events is not None:
-                last_detect = next_detect_at(last_detect, wall, self.config.detect_interval)
                 self._emit(events)
         self._emit(self.recorder.flush())
 
-    def step(self, frame: np.ndarray, now: float, due: bool) -> list[RecorderEvent] | None:
-        """One frame; returns recorder events, or None when no detection ran on it."""
+    def step(self, frame: np.ndarray, now: float) -> list[RecorderEvent] | None:
+        """One due frame; returns recorder events, or None when the motion gate skipped it."""
         moving = self.motion.update(frame, now)
-        if not due:
-            self._emit(self.recorder.tick(now))
-            return None
         if self.mode == "detector":
             if self.gate_enabled and not (moving or self.recorder.is_open):
                 self.skipped_static += 1

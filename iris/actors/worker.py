@@ -98,7 +98,7 @@ class CameraWorker:
         with self._writer_lock:
             self.writer.write(packet, time.time())
 
-    def on_frame(self, frame: np.ndarray, wall_time: float) -> None:
+    def on_frame(self, frame: av.VideoFrame, wall_time: float) -> None:
         self.frames.put(frame, wall_time)
 
     def on_status(self, status: str, reason: str | None) -> None:
@@ -111,7 +111,7 @@ class CameraWorker:
         if status == "stopped":
             status = "offline"
         reason = self.reader.last_error if status == "error" else None
-        _, _, last_frame = self.frames.get()
+        _, last_frame = self.frames.peek()
         last_seen = last_frame if status == "online" and last_frame else time.time()
         if status == "online" and self.writer.error:
             status, reason = "error", f"recording failed: {self.writer.error}"

@@ -1,4 +1,4 @@
-"""The detection cadence holds its rate at 25 fps input instead of rounding up to a frame."""
+"""Detection cadence: the rate holds at 25 fps input; the motion gate keeps its time constant."""
 
 from iris.actors.detection import next_detect_at
 
@@ -25,3 +25,12 @@ def test_a_slow_detector_resyncs_instead_of_bursting() -> None:
 
 def test_within_one_interval_late_keeps_the_grid() -> None:
     assert next_detect_at(10.0, 10.23, 0.2) == 10.2
+
+
+def test_motion_background_keeps_its_time_constant_at_the_detect_cadence() -> None:
+    from iris.actors.detection import motion_learning_rate
+
+    assert abs(motion_learning_rate(0.04) - 0.05) < 1e-9  # each frame of 25 fps: per-frame rate
+    rate = motion_learning_rate(0.2)  # 5 updates a second absorb as much as 25 did
+    assert abs((1 - rate) - 0.95 ** 5) < 1e-9
+    assert motion_learning_rate(1000.0) <= 1.0

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import numpy as np
+import av
 import pytest
 
 from iris.actors.ingest import IngestOptions, StreamReader, redact
@@ -55,14 +55,14 @@ class RecordingSink:
         if self.writer is not None:
             self.writer.write(packet, time.time())
 
-    def on_frame(self, frame: np.ndarray, wall_time: float) -> None:
+    def on_frame(self, frame: av.VideoFrame, wall_time: float) -> None:
         if self.fail_frames:
             raise RuntimeError("sink bug")
         with self.lock:
             self.frames += 1
             self.frame_times.append(time.monotonic())
-            self.shape = frame.shape
-        assert frame.dtype == np.uint8 and abs(wall_time - time.time()) < 1
+            self.shape = (frame.height, frame.width, 3)
+        assert isinstance(frame, av.VideoFrame) and abs(wall_time - time.time()) < 1
 
     def on_status(self, status: str, reason: str | None) -> None:
         with self.lock:
