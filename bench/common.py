@@ -155,20 +155,6 @@ def self_cpu() -> float:
     return times.user + times.system
 
 
-# ----------------------------------------------------------------------------- waiting
-def wait_for(predicate: Callable[[], object], timeout: float, what: str,
-             interval: float = 0.25) -> object:
-    """Poll ``predicate`` until it returns something truthy; TimeoutError naming ``what``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not within {timeout:.0f} s")
-        time.sleep(interval)
-
-
 def table(header: list[str], rows: Iterable[Iterable[object]]) -> str:
     """A markdown table; the first column left-aligned, the others right-aligned."""
     lines = ["| " + " | ".join(header) + " |",

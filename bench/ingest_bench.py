@@ -28,6 +28,7 @@ from iris.actors.live_frames import LatestFrame
 from iris.actors.segments import SegmentWriter
 from tests.support.media import make_clip, to_annexb
 from tests.support.rtsp import RtspServer, gstreamer_available
+from tests.support.wait import wait_for
 
 
 def cpu_seconds() -> float:
@@ -97,11 +98,7 @@ def ingest(url: str, seconds: float, directory: Path, fps: float,
     sink = SegmentingSink(directory)
     reader = StreamReader(IngestOptions(url=url), sink)
     reader.start()
-    deadline = time.monotonic() + 30
-    while sink.frames == 0:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no frames from {url}")
-        time.sleep(0.05)
+    wait_for(lambda: sink.frames, 30, 0.05, f"frames from {url}")
     stop = threading.Event()
     viewer = threading.Thread(target=watch, args=(sink.latest, viewer_fps, stop), daemon=True)
     if viewer_fps:

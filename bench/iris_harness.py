@@ -15,8 +15,9 @@ from typing import Any
 
 import httpx
 
-from bench.common import CpuMeter, matching, process_tree, wait_for
+from bench.common import CpuMeter, matching, process_tree
 from tests.integration.iris_process import IrisProcess
+from tests.support.wait import wait_for
 
 STOP_TIMEOUT_S = 60.0
 
@@ -107,8 +108,8 @@ class BenchIris:
                 for c in camera_ids)
 
         try:
-            wait_for(ready, timeout, f"cameras {camera_ids} streaming", interval=0.5)
-        except TimeoutError as exc:
+            wait_for(ready, timeout, 0.5, f"cameras {camera_ids} streaming")
+        except AssertionError as exc:  # wait_for's timeout
             raise TimeoutError(f"{exc}; heartbeats: {self.workers()}") from None
 
     # ------------------------------------------------------------------ CPU

@@ -37,13 +37,13 @@ from bench.common import (
     benchmark_model,
     self_cpu,
     table,
-    wait_for,
     write_report,
 )
 from bench.iris_harness import BenchIris
 from iris.models.detector import DetectorBackend
 from tests.support.media import make_clip, to_annexb
 from tests.support.rtsp import RtspServer
+from tests.support.wait import wait_for
 
 CONF, IOU = 0.5, 0.45
 DROP_TOLERANCE = 0.01
@@ -128,7 +128,7 @@ def raw_run(url: str, cameras: int, *, model: Path, imgsz: int, detect_every: in
     for reader in readers:
         reader.start()
     try:
-        wait_for(lambda: all(r.frames or r.error for r in readers), 60, "raw streams")
+        wait_for(lambda: all(r.frames or r.error for r in readers), 60, what="raw streams")
         time.sleep(warmup)
         failed = [r.error for r in readers if r.error is not None]
         if failed:
@@ -170,7 +170,7 @@ def iris_run(iris: BenchIris, camera_ids: list[int], *, source_fps: float, secon
     if camera_ids:
         iris.wait_streaming(camera_ids, min_fps=0.8 * source_fps, timeout=180)
         wait_for(lambda: all(w.get("detector") == "ok" for w in iris.workers().values()),
-                 60, "cameras using the detector")
+                 60, what="cameras using the detector")
     time.sleep(warmup)
     load = os.getloadavg()[0]
     meter = iris.cpu_meter()

@@ -33,11 +33,12 @@ import av
 import cv2
 import httpx
 
-from bench.common import benchmark_model, kill_tree, table, wait_for, write_report
+from bench.common import benchmark_model, kill_tree, table, write_report
 from bench.iris_harness import BenchIris
 from iris.serve.placeholder import no_signal_jpeg
 from tests.support.media import make_clip, to_annexb
 from tests.support.rtsp import RtspServer, free_tcp_port
+from tests.support.wait import wait_for
 
 NUM_CPUS = 6  # what BenchIris gives `iris up`
 POLL_S = 0.25  # IrisProcess polls /health at this interval; the baseline polls the same way
@@ -70,7 +71,7 @@ def bare_serve_start(log: Path) -> tuple[float, float]:
                 return False
             return True  # any status: the route table stays empty without an application
 
-        wait_for(healthy, 240, "bare ray.init + serve.start answering", interval=POLL_S)
+        wait_for(healthy, 240, POLL_S, "bare ray.init + serve.start answering")
         up = time.monotonic() - started
         stopping = time.monotonic()
         assert proc.stdin is not None
@@ -99,7 +100,7 @@ def iris_start(folder: Path, model: Path, url: str) -> tuple[float, float, float
             response.raise_for_status()
             return response.content != placeholder
 
-        wait_for(real_frame, 120, "first frame", interval=0.1)
+        wait_for(real_frame, 120, 0.1, "first frame")
         first = time.monotonic() - started
     except BaseException:
         print(iris.log_tail(), flush=True)

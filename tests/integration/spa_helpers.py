@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page
 
@@ -14,7 +13,6 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 VIEWPORT = {"width": 1400, "height": 900}
-T = TypeVar("T")
 
 
 @dataclass
@@ -88,19 +86,6 @@ def open_app(browser: Browser, base_url: str, api_key: str | None, *,
         app.errors.clear()
     page.wait_for_selector(".view-system .system-grid", timeout=30_000)
     return app
-
-
-def wait_until(predicate: Callable[[], T], timeout: float, what: str,
-               interval: float = 0.25) -> T:
-    """Poll `predicate` until it returns something truthy (server-side state, not the page)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout} s")
-        time.sleep(interval)
 
 
 def frames_differ(page: Page, selector: str, timeout: float = 20.0) -> tuple[bytes, bytes]:

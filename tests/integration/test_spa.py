@@ -28,10 +28,10 @@ from tests.integration.spa_helpers import (
     frames_differ,
     open_app,
     video_state,
-    wait_until,
 )
 from tests.support.media import make_clip, to_annexb
 from tests.support.rtsp import RtspServer, gstreamer_available
+from tests.support.wait import wait_for
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium missing")
 
@@ -172,8 +172,8 @@ def test_live_view_records_a_clip_and_plays_live_sound(app: AppPage, ui_camera: 
 def recorded_event(iris: Any, ui_camera: int) -> int:
     """A manual recording made through the API: start, let it run, stop."""
     with iris.client() as client:
-        wait_until(lambda: client.get(f"/api/cameras/{ui_camera}/status").json()["status"]
-                   == "online", 60, "camera online")
+        wait_for(lambda: client.get(f"/api/cameras/{ui_camera}/status").json()["status"]
+                 == "online", 60, what="camera online")
         started = client.post(f"/api/live/{ui_camera}/record/start")
         assert started.status_code == 200, started.text
         time.sleep(RECORD_SECONDS)  # the length of the recording, not a synchronisation
@@ -328,8 +328,8 @@ def test_identities_are_renamed_and_merged_from_the_ui(app: AppPage, iris: Any) 
         page.get_by_label("Name", exact=True).fill("Alice Example")
         page.get_by_role("button", name="Save").click()
         with iris.client() as client:
-            wait_until(lambda: client.get(f"/api/identities/{target}").json().get("name")
-                       == "Alice Example", 15, "rename saved")
+            wait_for(lambda: client.get(f"/api/identities/{target}").json().get("name")
+                     == "Alice Example", 15, what="rename saved")
 
         app.open("identities")
         for identity in (target, source):
