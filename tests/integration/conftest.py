@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import Engine
 
 from iris.settings import Settings, load_settings
 
@@ -88,3 +89,20 @@ def iris(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IrisInstance]:
         yield instance
     finally:
         shutdown(manager)
+
+
+@pytest.fixture(scope="module")
+def engine(iris: IrisInstance) -> Iterator[Engine]:
+    """The instance's database, for seeding rows and checking what the API wrote."""
+    from iris.db.engine import make_engine
+
+    engine = make_engine(iris.settings.resolved_database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def client(iris: IrisInstance) -> Iterator[httpx.Client]:
+    """An authenticated client of the instance (modules override it to add set-up)."""
+    with iris.client() as client:
+        yield client

@@ -22,12 +22,6 @@ def workers(iris) -> dict[int, str]:
     return ray.get(iris.manager.workers.remote())
 
 
-@pytest.fixture
-def client(iris):
-    with iris.client() as client:
-        yield client
-
-
 def test_create_masks_and_starts_worker(iris, client) -> None:
     created = client.post("/api/cameras", json={"name": "Door", "rtsp_url": URL})
     assert created.status_code == 201, created.text

@@ -17,7 +17,6 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from iris.db.engine import make_engine
 from iris.db.tables import Event, Identity, Person, Sighting
 from iris.serve.files import MEDIA_WINDOW
 from tests.support.processes import own_ray_process
@@ -25,17 +24,6 @@ from tests.support.processes import own_ray_process
 T0 = datetime(2030, 1, 1, 10, 0, tzinfo=UTC)
 MIB = 1 << 20
 GIB = 1 << 30
-
-
-@pytest.fixture(scope="module")
-def engine(iris: Any) -> Engine:
-    return make_engine(iris.settings.resolved_database_url)
-
-
-@pytest.fixture
-def client(iris: Any) -> Iterator[httpx.Client]:
-    with iris.client() as client:
-        yield client
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ import ray
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from iris.db.engine import make_engine
 from iris.db.tables import Event, FaceEmbedding, FaceSample, Identity, Sighting
 from iris.db.types import blob_to_vector, vector_to_blob
 from iris.models.face_standins import build_face_pack, draw_face
@@ -28,11 +27,6 @@ from iris.models.faces import FaceRecognizer
 from tests.integration.conftest import IrisInstance
 
 T0 = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def engine(iris: IrisInstance) -> Engine:
-    return make_engine(iris.settings.resolved_database_url)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from iris.db.engine import make_engine, session_scope
+from iris.db.engine import session_scope
 from iris.db.tables import Event, FaceSample, Identity, PresenceSegment, Sighting
 from iris.models.appearance import APPEARANCE_DIM
 from iris.models.identity_core import IdentityCore
@@ -63,19 +63,8 @@ def jitter(v: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def engine(iris: Any) -> Engine:
-    return make_engine(iris.settings.resolved_database_url)
-
-
-@pytest.fixture(scope="module")
 def actor(iris: Any) -> Any:
     return ray.get_actor("IdentityManager", namespace=iris.settings.ray_namespace)
-
-
-@pytest.fixture
-def client(iris: Any) -> Iterator[httpx.Client]:
-    with iris.client() as client:
-        yield client
 
 
 @pytest.fixture

@@ -142,17 +142,6 @@ class PeakMemory:
 
 # ----------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
-def engine(iris: IrisInstance) -> Engine:
-    return make_engine(iris.settings.resolved_database_url)
-
-
-@pytest.fixture
-def client(iris: IrisInstance) -> Iterator[httpx.Client]:
-    with iris.client() as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
 def faces_iris(iris: IrisInstance, tmp_path_factory: pytest.TempPathFactory
                ) -> Iterator[IrisInstance]:
     """A second Iris whose Embedder has the stand-in face pack."""

@@ -88,6 +88,22 @@ export function errorState(error, retry = null) {
     retry ? h("button", { class: "btn", type: "button", onclick: retry }, "Try again") : null);
 }
 
+/**
+ * Load a view, then reload it every `everyMs` while it is shown. A failed first load shows
+ * the error (with retry) in `body`; later failures keep the last good content.
+ * Returns the view's cleanup (stops the timer), or undefined when the first load failed.
+ */
+export async function loadAndRefresh(load, body, retry, everyMs) {
+  try {
+    await load();
+  } catch (error) {
+    replace(body, errorState(error, retry));
+    return undefined;
+  }
+  const refresh = setInterval(() => load().catch(() => {}), everyMs);
+  return () => clearInterval(refresh);
+}
+
 /** Shown when a resource of the contract is not served by this backend yet. */
 export function unavailableState(what, error = null) {
   const detail = error && error.message && error.status !== 404 ? ` (${error.message})` : "";

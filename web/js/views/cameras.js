@@ -2,7 +2,7 @@
 
 import { api } from "../api.js";
 import { confirmDialog } from "../components/dialog.js";
-import { emptyState, errorState, h, pageHeader, replace, spinner } from "../components/dom.js";
+import { emptyState, h, loadAndRefresh, pageHeader, replace, spinner } from "../components/dom.js";
 import { ago } from "../components/format.js";
 import { statusBadge } from "../components/status.js";
 import { toast, toastError } from "../components/toast.js";
@@ -76,12 +76,5 @@ export async function mount(root, { signal, rerender }) {
       h("tbody", {}, cameras.map((camera) => row(camera, remove))))));
   }
 
-  try {
-    await load();
-  } catch (error) {
-    replace(body, errorState(error, rerender));
-    return undefined;
-  }
-  const refresh = setInterval(() => load().catch(() => {}), REFRESH_MS);
-  return () => clearInterval(refresh);
+  return loadAndRefresh(load, body, rerender, REFRESH_MS);
 }

@@ -1,7 +1,7 @@
 // System: what this Iris runs on — backend, models, GPU memory, camera workers, Ray dashboard.
 
 import { api } from "../api.js";
-import { errorState, h, pageHeader, replace, spinner } from "../components/dom.js";
+import { h, loadAndRefresh, pageHeader, replace, spinner } from "../components/dom.js";
 import { ago, mebibytes, number } from "../components/format.js";
 
 const REFRESH_MS = 5000;
@@ -76,12 +76,5 @@ export async function mount(root, { signal, rerender }) {
       workersCard(info.workers)));
   }
 
-  try {
-    await load();
-  } catch (error) {
-    replace(body, errorState(error, rerender));
-    return undefined;
-  }
-  const refresh = setInterval(() => load().catch(() => {}), REFRESH_MS);
-  return () => clearInterval(refresh);
+  return loadAndRefresh(load, body, rerender, REFRESH_MS);
 }
