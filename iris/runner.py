@@ -17,6 +17,18 @@ log = logging.getLogger("iris.up")
 # Ray gives the head node this resource: managers and the ingress live there (ray_cluster.yaml).
 HEAD_ONLY = {"node:__internal_head__": 0.001}
 
+# On one box, CPU reservations only decide what may start: the Detector (1), Embedder (0.5)
+# and ingress (0.5) alone take a 2-core machine's 2 logical CPUs, and cameras (0.25 each) would
+# wait forever. Embedded Ray therefore counts at least this many.
+LOCAL_MIN_CPUS = 8
+
+
+def local_num_cpus(settings: Settings, cores: int | None = None) -> int:
+    """Logical CPUs for embedded Ray: the setting, else the core count but at least 8."""
+    if settings.ray_num_cpus:
+        return settings.ray_num_cpus
+    return max(cores if cores is not None else os.cpu_count() or 1, LOCAL_MIN_CPUS)
+
 
 def start_ray(settings: Settings, *, dashboard: bool | None = None) -> str | None:
     """Start embedded Ray (or join the configured cluster); returns the dashboard URL."""
@@ -32,7 +44,7 @@ def start_ray(settings: Settings, *, dashboard: bool | None = None) -> str | Non
             include_dashboard=with_dashboard,
             dashboard_host="127.0.0.1",
             dashboard_port=settings.dashboard_port,
-            num_cpus=settings.ray_num_cpus,
+            num_cpus=local_num_cpus(settings),
             **kwargs,
         )
     context = ray.get_runtime_context()

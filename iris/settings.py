@@ -89,7 +89,9 @@ class Settings(BaseSettings):
 
     ray_address: str = Field("", description="Ray cluster address; empty = embedded Ray.")
     ray_namespace: str = "iris"
-    ray_num_cpus: int | None = Field(None, ge=1, le=1024)
+    ray_num_cpus: int | None = Field(
+        None, ge=1, le=1024,
+        description="Logical CPUs of embedded Ray; empty means the core count, at least 8.")
     dashboard: bool = True
     dashboard_port: int = Field(8265, ge=1, le=65535)
     serve_app_name: str = "iris"

@@ -26,7 +26,7 @@ class IrisProcess:
         self.data_dir = data_dir
         self.log = log
         self.env = {**os.environ, "IRIS_DATA_DIR": str(data_dir), "IRIS_PORT": str(self.port),
-                    "IRIS_DASHBOARD": "false", "IRIS_API_KEY": KEY, "IRIS_RAY_NUM_CPUS": "4",
+                    "IRIS_DASHBOARD": "false", "IRIS_API_KEY": KEY,
                     **env}
         self.proc: subprocess.Popen[bytes] | None = None
 

@@ -31,7 +31,7 @@ def wait_for_health(base: str, proc: subprocess.Popen, timeout: float = 180.0) -
 def test_iris_up_serves_and_stops_cleanly(tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "IRIS_DATA_DIR": str(tmp_path / "data"), "IRIS_PORT": str(port),
-           "IRIS_DASHBOARD": "false", "IRIS_RAY_NUM_CPUS": "4"}
+           "IRIS_DASHBOARD": "false"}
     log = (tmp_path / "up.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "iris.cli", "up"], env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -70,3 +70,14 @@ def test_api_key_is_created_once_and_kept(tmp_path: Path) -> None:
     assert first and first == second
     assert (tmp_path / "api_key").stat().st_mode & 0o777 == 0o600
     assert ensure_api_key(load_settings(data_dir=tmp_path, api_key="given")).api_key == "given"
+
+
+def test_embedded_ray_has_room_for_the_models_and_cameras_on_a_small_box() -> None:
+    from iris.runner import local_num_cpus
+
+    settings = load_settings()
+    two_cores = local_num_cpus(settings, cores=2)
+    models = 1 + 0.5 + 0.5  # Detector, Embedder, ingress reservations (iris/serve/app.py)
+    assert two_cores - models >= 16 * settings.camera_num_cpus  # 16 cameras can start
+    assert local_num_cpus(settings, cores=32) == 32
+    assert local_num_cpus(load_settings(ray_num_cpus=3), cores=2) == 3
