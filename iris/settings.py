@@ -43,11 +43,39 @@ class Settings(BaseSettings):
 
     auth_required: bool = Field(True, description="Refuse /api requests without credentials.")
     api_key: str | None = Field(
-        None,
+        None, repr=False,
         description="Bearer key; when empty `iris up` creates <data_dir>/api_key once.",
     )
     sso_email_header: str = Field("X-Email", min_length=1)
     sso_user_header: str = Field("X-User", min_length=1)
+    sso_gateway_secret: str | None = Field(
+        None, repr=False,
+        description="Proof the gateway sends in X-Iris-Gateway; SSO headers count only with "
+                    "it. Empty: `iris up` creates <data_dir>/gateway_secret once.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host header values the API answers, besides loopback names and `host`.",
+    )
+
+    allow_http_sources: bool = Field(
+        False, description="Accept http(s) and rtmp camera sources (never to loopback, "
+                           "link-local or metadata addresses).")
+    local_sources_dir: Path | None = Field(
+        None, description="Folder whose files may be camera sources (file:); empty means "
+                          "<data_dir>/demo.")
+    tls_verify: bool = Field(True, description="Verify certificates of rtsps/https sources.")
+    stop_timeout_seconds: float = Field(
+        30.0, ge=1, le=600, description="Budget for `iris up` to stop every camera.")
+
+    live_max_viewers: int = Field(200, ge=1, le=10000,
+                                  description="Live MJPEG streams open at once, in all.")
+    live_max_viewers_per_principal: int = Field(
+        32, ge=1, le=10000, description="Live MJPEG streams one principal may hold open.")
+    live_write_timeout_seconds: float = Field(
+        15.0, gt=0, le=600, description="A live viewer that reads nothing this long is closed.")
+    upload_decode_concurrency: int = Field(
+        2, ge=1, le=64, description="Uploaded images decoded at once.")
 
     live_mjpeg_fps: int = Field(10, ge=1, le=60, description="Cap of the MJPEG frame rate.")
     status_stale_seconds: float = Field(30.0, gt=0, le=3600)
@@ -59,10 +87,13 @@ class Settings(BaseSettings):
         0.0, ge=0, description="Cap on the data root's size; oldest media goes first. 0 = none."
     )
     retention_check_seconds: float = Field(60.0, ge=1, le=86400)
+    retention_floor_hours: float = Field(
+        1.0, ge=0, le=8760, description="Events younger than this are never deleted by retention.")
 
     hls_enabled: bool = True
     hls_max_sessions: int = Field(4, ge=0, le=64)
     hls_idle_seconds: float = Field(30.0, ge=2, le=3600)
+    hls_max_sessions_per_principal: int = Field(2, ge=1, le=64)
 
     detector_backend: Literal["onnx", "ultralytics"] = "onnx"
     detector_model: Path | None = Field(
@@ -96,7 +127,7 @@ class Settings(BaseSettings):
     dashboard_port: int = Field(8265, ge=1, le=65535)
     serve_app_name: str = "iris"
 
-    @field_validator("database_url", "api_key", mode="before")
+    @field_validator("database_url", "api_key", "sso_gateway_secret", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -132,6 +163,19 @@ class Settings(BaseSettings):
     @property
     def face_model_root_path(self) -> Path:
         return self.face_model_root or self.root / "models" / "insightface"
+
+    @property
+    def local_sources_path(self) -> Path:
+        """The only folder whose regular files may be camera sources."""
+        return (self.local_sources_dir or self.root / "demo").resolve()
+
+    @property
+    def trusted_hosts(self) -> list[str]:
+        """Host header values the API answers: loopback names, `host`, `allowed_hosts`."""
+        hosts = ["localhost", "127.0.0.1", "::1", "[::1]", *self.allowed_hosts]
+        if self.host not in ("0.0.0.0", "::", ""):
+            hosts.append(self.host)
+        return list(dict.fromkeys(hosts))
 
 
 class SettingsError(RuntimeError):
