@@ -39,7 +39,7 @@ def frames(count: int) -> list[np.ndarray]:
 
 def raw_loop(model: Path, batch: list[np.ndarray]) -> float:
     """Baseline: one process, onnxruntime, batch 1, frames/s."""
-    from iris.models.detector import load_backend
+    from iris.models.detectors import load_backend
 
     backend = load_backend("onnx", model, IMGSZ)
     backend.detect(batch[:2])
@@ -50,7 +50,7 @@ def raw_loop(model: Path, batch: list[np.ndarray]) -> float:
 
 
 def backends(model: Path, batch: list[np.ndarray]) -> dict[str, float]:
-    from iris.models.detector import load_backend
+    from iris.models.detectors import load_backend
 
     rates = {}
     for kind in ("onnx", "ultralytics"):
@@ -103,7 +103,7 @@ class LocalDetector:
     """DetectorClient running the onnx backend in this process (for the motion-gate figure)."""
 
     def __init__(self, model: Path) -> None:
-        from iris.models.detector import load_backend
+        from iris.models.detectors import load_backend
 
         self.backend = load_backend("onnx", model, IMGSZ)
         self.lock = threading.Lock()

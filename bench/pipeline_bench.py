@@ -40,7 +40,7 @@ from bench.common import (
     write_report,
 )
 from bench.iris_harness import BenchIris
-from iris.models.detector import DetectorBackend
+from iris.models.detectors import DetectorBackend
 from tests.support.media import make_clip, to_annexb
 from tests.support.rtsp import RtspServer
 from tests.support.wait import wait_for
@@ -118,7 +118,7 @@ class RawCamera(threading.Thread):
 def raw_run(url: str, cameras: int, *, model: Path, imgsz: int, detect_every: int,
             source_fps: float, seconds: float, warmup: float) -> Run:
     """The baseline: N decode threads in this process, detection inline at 1/detect_every."""
-    from iris.models.detector import load_backend
+    from iris.models.detectors import load_backend
 
     backend = load_backend("onnx", model, imgsz)
     cpu_per_inference = inference_cpu(backend, imgsz)

@@ -69,7 +69,7 @@ def pull(settings: Settings) -> int:
 
 
 def _pull_yolo(settings: Settings, models: Path) -> None:
-    from iris.models.detector_ultralytics import prepare_ultralytics
+    from iris.models.detectors.ultralytics import prepare_ultralytics
 
     os.environ["YOLO_OFFLINE"] = "0"
     prepare_ultralytics()

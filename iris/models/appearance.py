@@ -16,6 +16,9 @@ from typing import Any, Protocol, runtime_checkable
 import cv2
 import numpy as np
 
+from iris.models.errors import ModelUnavailable
+from iris.models.providers import choose_providers
+
 log = logging.getLogger(__name__)
 
 HUE_BINS, SAT_BINS, GREY_BINS = 16, 3, 8
@@ -31,7 +34,7 @@ COLUMNS = (0.2, 0.8)
 WORK_SIZE = (64, 128)
 
 
-class AppearanceUnavailable(RuntimeError):
+class AppearanceUnavailable(ModelUnavailable):
     """A configured re-ID model cannot be loaded; the reason says why."""
 
 
@@ -129,8 +132,6 @@ class OnnxReid:
         if not path.is_file():
             raise AppearanceUnavailable(f"no re-ID model at {path}")
         import onnxruntime
-
-        from iris.models.detector_onnx import choose_providers
 
         try:
             self._session: Any = onnxruntime.InferenceSession(

@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from iris.models.errors import ModelUnavailable
 from iris.models.face_types import FACE_DIM, FaceHit
+from iris.models.providers import choose_providers
 
 log = logging.getLogger(__name__)
 
@@ -22,16 +24,8 @@ FACE_MODULES = ["detection", "recognition"]
 MIN_DET_SIZE, MAX_DET_SIZE = 128, 1920
 
 
-class FaceUnavailable(RuntimeError):
-    """Face features cannot run: the model pack is missing, unloadable or incomplete.
-
-    Attributes:
-        reason: one human sentence saying what is wrong and how to fix it.
-    """
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+class FaceUnavailable(ModelUnavailable):
+    """Face features cannot run: the model pack is missing, unloadable or incomplete."""
 
 
 def pack_dir(root: Path | str, pack: str = "buffalo_l") -> Path:
@@ -51,8 +45,6 @@ def _session_options(threads: int) -> Any:
 
 def _providers(preferred: Sequence[str] | None) -> list[str]:
     import onnxruntime
-
-    from iris.models.detector_onnx import choose_providers
 
     return choose_providers(onnxruntime.get_available_providers(), preferred)
 

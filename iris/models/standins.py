@@ -195,7 +195,7 @@ def build_benchmark_detector(
     Returns:
         ``path``.
     """
-    from iris.models.detector_ultralytics import prepare_ultralytics
+    from iris.models.detectors.ultralytics import prepare_ultralytics
 
     prepare_ultralytics()
     import torch

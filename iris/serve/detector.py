@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from ray import serve
 
-from iris.models.detector import DetectorBackend, DetectorUnavailable, load_backend
+from iris.models.detectors import DetectorBackend, DetectorUnavailable, load_backend
 from iris.types import Detections
 
 log = logging.getLogger("iris.detector")

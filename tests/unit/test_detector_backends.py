@@ -8,9 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
-from iris.models.detector import DetectorBackend, DetectorUnavailable, load_backend
-from iris.models.detector_onnx import choose_providers, parse_names
+from iris.models.detectors import DetectorBackend, DetectorUnavailable, load_backend
+from iris.models.detectors.onnx import parse_names
 from iris.models.letterbox import letterbox
+from iris.models.providers import choose_providers
 from iris.models.standins import build_benchmark_detector, build_standin_detector, draw_marker
 from iris.types import Detections, box_iou
 

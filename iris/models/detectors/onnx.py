@@ -15,28 +15,12 @@ from typing import Any
 import numpy as np
 
 from iris.models.coco import COCO_NAMES
-from iris.models.detector import DetectorUnavailable, check_batch, check_thresholds
+from iris.models.detectors.base import DetectorBackend, DetectorUnavailable
+from iris.models.providers import GPU_PROVIDERS, choose_providers
 from iris.models.yolo_decode import decode_end2end, decode_yolo
 from iris.types import Detections
 
 log = logging.getLogger(__name__)
-
-GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider")
-DEFAULT_PREFERENCE = ("CUDAExecutionProvider", "CPUExecutionProvider")
-"""TensorRT is opt-in (pass ``providers``): its first engine build takes minutes."""
-
-
-def choose_providers(available: Sequence[str], preferred: Sequence[str] | None = None) -> list[str]:
-    """Pick execution providers: the preferred ones onnxruntime has, CPU always last.
-
-    Args:
-        available: ``onnxruntime.get_available_providers()``.
-        preferred: providers in order of preference; defaults to CUDA then CPU.
-    """
-    wanted = [p for p in (preferred or DEFAULT_PREFERENCE) if p in available]
-    if "CPUExecutionProvider" not in wanted:
-        wanted.append("CPUExecutionProvider")
-    return wanted
 
 
 def parse_names(raw: str | None, fallback: Sequence[str] = COCO_NAMES) -> list[str]:
@@ -58,7 +42,7 @@ def parse_names(raw: str | None, fallback: Sequence[str] = COCO_NAMES) -> list[s
     return list(fallback)
 
 
-class OnnxDetector:
+class OnnxDetector(DetectorBackend):
     """A YOLO detector on an onnxruntime session.
 
     Batches go through one ``session.run`` when the model's batch axis is dynamic, frame by
@@ -71,6 +55,22 @@ class OnnxDetector:
         imgsz: input side; a model with a fixed input size overrides the requested one.
         dynamic_batch: whether one run takes a whole batch.
     """
+
+    kind = "onnx"
+    suffixes = (".onnx",)
+
+    @classmethod
+    def load(cls, path: Path, imgsz: int, providers: Sequence[str] | None) -> OnnxDetector:
+        """See `DetectorBackend.load`."""
+        return cls(path, imgsz=imgsz, providers=providers)
+
+    @classmethod
+    def wrong_file(cls, path: Path) -> str | None:
+        """Anything but ``.onnx`` is refused, pointing at the backend that loads it."""
+        if path.suffix.lower() == ".onnx":
+            return None
+        return (f"the onnx detector backend needs a .onnx file, got {path}; "
+                "use backend `ultralytics` for .pt/.engine weights")
 
     def __init__(
         self,
@@ -181,18 +181,7 @@ class OnnxDetector:
         ]
         return np.concatenate(parts)
 
-    def detect(
-        self, batch: Sequence[np.ndarray], conf: float = 0.25, iou: float = 0.45
-    ) -> list[Detections]:
-        """Detect objects in letterboxed BGR frames; see `DetectorBackend.detect`.
-
-        Raises:
-            ValueError: thresholds outside ``[0, 1]`` or a frame of the wrong shape.
-        """
-        check_thresholds(conf, iou)
-        if not batch:
-            return []
-        check_batch(batch, self.imgsz)
+    def _detect(self, batch: Sequence[np.ndarray], conf: float, iou: float) -> list[Detections]:
         raw = self._run(self._preprocess(batch))
         if self._end2end:
             return decode_end2end(raw, conf=conf, max_det=self.max_det)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from iris.models.detector import DetectorUnavailable, check_batch, check_thresholds
+from iris.models.detectors.base import DetectorBackend, DetectorUnavailable
 from iris.types import Detections
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def prepare_ultralytics(config_dir: Path | None = None) -> None:
     install_torchvision_nms()
 
 
-class UltralyticsDetector:
+class UltralyticsDetector(DetectorBackend):
     """A detector on ``ultralytics.YOLO``.
 
     Frames arrive letterboxed to ``imgsz``; ultralytics' own letterbox is then a no-op, so its
@@ -57,6 +57,15 @@ class UltralyticsDetector:
         providers: ``[device]`` (ultralytics picks onnxruntime providers itself).
         imgsz: input side; exports with a fixed size override the requested one.
     """
+
+    kind = "ultralytics"
+    suffixes = (".pt", ".onnx", ".engine")
+
+    @classmethod
+    def load(cls, path: Path, imgsz: int, providers: Sequence[str] | None
+             ) -> UltralyticsDetector:
+        """See `DetectorBackend.load`; ultralytics picks onnxruntime providers itself."""
+        return cls(path, imgsz=imgsz)
 
     def __init__(
         self,
@@ -126,18 +135,7 @@ class UltralyticsDetector:
                 verbose=False,
             )
 
-    def detect(
-        self, batch: Sequence[np.ndarray], conf: float = 0.25, iou: float = 0.45
-    ) -> list[Detections]:
-        """Detect objects in letterboxed BGR frames; see `DetectorBackend.detect`.
-
-        Raises:
-            ValueError: thresholds outside ``[0, 1]`` or a frame of the wrong shape.
-        """
-        check_thresholds(conf, iou)
-        if not batch:
-            return []
-        check_batch(batch, self.imgsz)
+    def _detect(self, batch: Sequence[np.ndarray], conf: float, iou: float) -> list[Detections]:
         out = []
         for result in self._predict(list(batch), conf, iou):
             boxes = result.boxes
