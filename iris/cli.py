@@ -31,9 +31,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     if args.command == "up":
-        from iris.runner import run_forever
+        from iris.runner import UnsafeSettings, run_forever
 
-        return run_forever(ensure_api_key(settings), demo=args.demo)
+        try:
+            return run_forever(settings, demo=args.demo)
+        except UnsafeSettings as exc:
+            print(f"iris: {exc}", file=sys.stderr)
+            return 2
     if args.command == "down":
         return _down(settings)
     if args.command == "status":
@@ -77,6 +81,7 @@ def _status(settings: Settings) -> int:
     try:
         health = httpx.get(f"{base}/health", timeout=5).json()
         cameras = httpx.get(f"{base}/api/cameras", headers=headers, timeout=5)
+        system = httpx.get(f"{base}/api/system", headers=headers, timeout=5)
     except httpx.HTTPError as exc:
         print(f"iris: no instance answers at {base} ({exc})", file=sys.stderr)
         return 1
@@ -84,10 +89,10 @@ def _status(settings: Settings) -> int:
         print(f"iris: /api/cameras answered {cameras.status_code}: {cameras.text}",
               file=sys.stderr)
         return 1
-    detector = health.get("detector", {})
+    backend = system.json().get("backend", {}) if system.status_code == 200 else {}
     print(f"Iris {health['version']} at {base}: {health['status']}")
-    print(f"  detector: {'available' if detector.get('available') else 'unavailable'}"
-          + (f" ({detector['reason']})" if detector.get("reason") else ""))
+    print(f"  detector: {'available' if backend.get('detector_available') else 'unavailable'}"
+          + (f" ({backend['detector_reason']})" if backend.get("detector_reason") else ""))
     print(f"  GPU memory: {health['gpu']['used_mb']}/{health['gpu']['total_mb']} MiB")
     rows = cameras.json()
     print(f"  cameras: {len(rows)}")

@@ -10,7 +10,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-from iris.settings import Settings
+from iris.settings import (
+    API_KEY_FILE,
+    GATEWAY_SECRET_FILE,
+    Settings,
+    ensure_api_key,
+    ensure_gateway_secret,
+)
+
+#: Ray runs only with its token authentication: every way Iris starts or joins Ray sets this.
+RAY_AUTH_ENV = {"RAY_AUTH_MODE": "token"}
+#: The gateway's proof as an nginx line, kept beside the secret for `include` in the vhost.
+GATEWAY_INCLUDE_FILE = "nginx-gateway.conf"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 log = logging.getLogger("iris.up")
 
@@ -30,16 +42,47 @@ def local_num_cpus(settings: Settings, cores: int | None = None) -> int:
     return max(cores if cores is not None else os.cpu_count() or 1, LOCAL_MIN_CPUS)
 
 
+class UnsafeSettings(RuntimeError):
+    """A combination of settings Iris refuses to start with (the message says why)."""
+
+
+def check_exposure(settings: Settings) -> None:
+    """Refuse to serve an unauthenticated API on anything but loopback."""
+    if not settings.auth_required and settings.host not in LOOPBACK_HOSTS:
+        raise UnsafeSettings(
+            f"refusing to listen on {settings.host} with auth_required: false — anyone who "
+            "can reach that address could watch and delete every recording. Bind to "
+            "127.0.0.1 (behind nginx) or turn authentication on.")
+
+
+def require_ray_token_auth(environ: dict[str, str] | None = None) -> None:
+    """Turn Ray's token authentication on for this process and the Ray processes it starts."""
+    env = os.environ if environ is None else environ
+    mode = env.get("RAY_AUTH_MODE", "token").strip().lower()
+    if mode != "token":
+        raise UnsafeSettings(
+            f"RAY_AUTH_MODE={mode}: Iris runs Ray only with token authentication (anyone who "
+            "reaches an unauthenticated Ray port can run code as this user). Unset it.")
+    env.update(RAY_AUTH_ENV)
+
+
+def ray_token_path() -> Path:
+    """Where Ray keeps its token (`RAY_AUTH_TOKEN_PATH`, else ~/.ray/auth_token)."""
+    configured = os.environ.get("RAY_AUTH_TOKEN_PATH")
+    return Path(configured) if configured else Path.home() / ".ray" / "auth_token"
+
+
 def start_ray(settings: Settings, *, dashboard: bool | None = None) -> str | None:
     """Start embedded Ray (or join the configured cluster); returns the dashboard URL."""
     import ray
 
+    require_ray_token_auth()
     with_dashboard = settings.dashboard if dashboard is None else dashboard
     kwargs: dict[str, Any] = {"namespace": settings.ray_namespace, "log_to_driver": True}
     if settings.ray_address:
-        ray.init(address=settings.ray_address, **kwargs)
+        context = ray.init(address=settings.ray_address, **kwargs)
     else:
-        ray.init(
+        context = ray.init(
             address="local",
             include_dashboard=with_dashboard,
             dashboard_host="127.0.0.1",
@@ -47,7 +90,10 @@ def start_ray(settings: Settings, *, dashboard: bool | None = None) -> str | Non
             num_cpus=local_num_cpus(settings),
             **kwargs,
         )
-    context = ray.get_runtime_context()
+    token = ray_token_path()
+    if token.is_file():
+        os.chmod(token, 0o600)
+    # The context ray.init returns knows the dashboard; ray.get_runtime_context() does not.
     url = getattr(context, "dashboard_url", None) or None
     if url and not url.startswith("http"):
         url = f"http://{url}"
@@ -83,14 +129,14 @@ def deploy(settings: Settings, dashboard_url: str | None = None, route_prefix: s
     return manager
 
 
-def shutdown(manager: Any | None) -> None:
-    """Stop cameras, Serve and Ray, leaving no Ray processes behind."""
+def shutdown(manager: Any | None, stop_timeout_s: float = 30.0) -> None:
+    """Stop cameras (within `stop_timeout_s`), Serve and Ray, leaving no Ray processes behind."""
     import ray
     from ray import serve
 
     if manager is not None:
         try:
-            ray.get(manager.stop_all.remote(), timeout=30)
+            ray.get(manager.stop_all.remote(stop_timeout_s), timeout=stop_timeout_s + 5)
         except Exception as exc:  # noqa: BLE001 - shutting down regardless
             log.warning("stopping cameras failed: %s", exc)
     try:
@@ -99,9 +145,35 @@ def shutdown(manager: Any | None) -> None:
         ray.shutdown()
 
 
-def run_forever(settings: Settings, *, demo: bool = False) -> int:
-    """The `iris up` command: start, print where to go, wait for Ctrl-C/SIGTERM, stop."""
+def prepare_data_root(settings: Settings) -> None:
+    """The data root is private to Iris: 0700, and new files under it 0600 (umask 077)."""
+    os.umask(0o077)
     settings.root.mkdir(parents=True, exist_ok=True)
+    os.chmod(settings.root, 0o700)
+
+
+def write_gateway_include(settings: Settings) -> Path:
+    """`<data_dir>/nginx-gateway.conf`: the line the nginx vhost includes to prove itself."""
+    assert settings.sso_gateway_secret
+    path = settings.root / GATEWAY_INCLUDE_FILE
+    line = f'proxy_set_header X-Iris-Gateway "{settings.sso_gateway_secret}";\n'
+    if not path.is_file() or path.read_text() != line:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(line)
+    os.chmod(path, 0o600)
+    return path
+
+
+def run_forever(settings: Settings, *, demo: bool = False) -> int:
+    """The `iris up` command: start, print where to go, wait for Ctrl-C/SIGTERM, stop.
+
+    Raises `UnsafeSettings` (before anything starts) for settings Iris will not run with.
+    """
+    check_exposure(settings)
+    prepare_data_root(settings)
+    settings = ensure_gateway_secret(ensure_api_key(settings))
+    write_gateway_include(settings)
     pid_file = settings.root / "iris.pid"
     pid_file.write_text(str(os.getpid()))
     stop = threading.Event()
@@ -122,25 +194,39 @@ def run_forever(settings: Settings, *, demo: bool = False) -> int:
         dashboard_url = start_ray(settings)
         catch_signals()  # ray.init installs its own SIGTERM handler that aborts the driver
         manager = deploy(settings, dashboard_url)
-        base = f"http://{settings.host}:{settings.port}"
         print(f"Iris is up in {time.monotonic() - started:.1f}s", flush=True)
-        print(f"  Web app:        {base}/", flush=True)
-        print(f"  API:            {base}/api   (Authorization: Bearer <key>)", flush=True)
-        print(f"  Health:         {base}/health", flush=True)
-        if dashboard_url:
-            print(f"  Ray dashboard:  {dashboard_url}", flush=True)
-        key_note = "configured" if _key_file(settings) is None else str(_key_file(settings))
-        print(f"  API key:        {settings.api_key}  ({key_note})", flush=True)
+        for line in banner(settings, dashboard_url):
+            print(line, flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         stop.wait()
         print("Stopping Iris…", flush=True)
     finally:
-        shutdown(manager)
+        shutdown(manager, settings.stop_timeout_seconds)
         pid_file.unlink(missing_ok=True)
     print("Iris stopped.", flush=True)
     return 0
 
 
-def _key_file(settings: Settings) -> Path | None:
-    path = settings.root / "api_key"
-    return path if path.is_file() else None
+def banner(settings: Settings, dashboard_url: str | None) -> list[str]:
+    """Where to go and where the credentials are: never a secret itself."""
+    base = f"http://{settings.host}:{settings.port}"
+    key_file = settings.root / API_KEY_FILE
+    key_note = str(key_file) if key_file.is_file() else "as configured (IRIS_API_KEY)"
+    lines = [
+        f"  Web app:        {base}/",
+        f"  API:            {base}/api   (Authorization: Bearer <key>)",
+        f"  Health:         {base}/health",
+        f"  API key:        in {key_note}",
+    ]
+    if not settings.auth_required:
+        lines.append("  Auth:           off (auth_required: false; loopback only)")
+    secret_file = settings.root / GATEWAY_SECRET_FILE
+    if settings.sso_gateway_secret:
+        where = str(secret_file) if secret_file.is_file() else "as configured"
+        lines.append(f"  SSO gateway:    secret {where}; nginx: "
+                     f"include {settings.root / GATEWAY_INCLUDE_FILE}; "
+                     "(configs/nginx/iris.conf, location /)")
+    if dashboard_url:
+        lines.append(f"  Ray dashboard:  {dashboard_url}   (token: `ray get-auth-token`, "
+                     f"file {ray_token_path()})")
+    return lines

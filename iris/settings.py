@@ -194,17 +194,37 @@ def load_settings(**overrides: Any) -> Settings:
         raise SettingsError("\n".join(lines)) from None
 
 
+def read_or_create_secret(path: Path) -> str:
+    """The secret kept in `path` (mode 0600, enforced on every call), created once if missing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_file():
+        os.chmod(path, 0o600)
+        value = path.read_text().strip()
+        if value:
+            return value
+    value = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    os.chmod(path, 0o600)
+    return value
+
+
+API_KEY_FILE = "api_key"
+GATEWAY_SECRET_FILE = "gateway_secret"
+
+
 def ensure_api_key(settings: Settings) -> Settings:
     """Return settings with an API key: the configured one, or one kept in <data_dir>/api_key."""
     if settings.api_key:
         return settings
-    key_file = settings.root / "api_key"
-    if key_file.is_file() and key_file.read_text().strip():
-        key = key_file.read_text().strip()
-    else:
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(32)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(key + "\n")
+    key = read_or_create_secret(settings.root / API_KEY_FILE)
     return settings.model_copy(update={"api_key": key})
+
+
+def ensure_gateway_secret(settings: Settings) -> Settings:
+    """Return settings with a gateway secret: the configured one, or <data_dir>/gateway_secret."""
+    if settings.sso_gateway_secret:
+        return settings
+    secret = read_or_create_secret(settings.root / GATEWAY_SECRET_FILE)
+    return settings.model_copy(update={"sso_gateway_secret": secret})

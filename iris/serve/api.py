@@ -18,6 +18,7 @@ from iris.db.engine import make_engine
 from iris.serve.deps import require_auth
 from iris.serve.routes import api_router, health
 from iris.serve.runtime import OfflineRuntime, Runtime
+from iris.serve.security import install as install_guards
 from iris.settings import Settings
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
@@ -42,6 +43,7 @@ def create_api(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.state.runtime = runtime if runtime is not None else OfflineRuntime()
     settings.root.mkdir(parents=True, exist_ok=True)
 
+    install_guards(app, settings)
     app.include_router(health.router)
     app.include_router(api_router, prefix="/api", dependencies=[Depends(require_auth)])
 

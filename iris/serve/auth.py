@@ -1,6 +1,8 @@
-"""Authentication exactly as the contract says: trusted SSO header first, then a bearer key.
+"""Authentication as the contract says: trusted SSO header first, then a bearer key.
 
-No Ray and no FastAPI state here beyond the request, so the rules are unit-testable.
+The SSO header is trusted only when the gateway proved itself (`X-Iris-Gateway`, checked by
+`iris.serve.security.RequestGuard`, which removes SSO headers from every other request). No Ray
+and no FastAPI state here beyond the request, so the rules are unit-testable.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 
 from fastapi import HTTPException, Request, status
 
+from iris.serve.security import GATEWAY_SCOPE_KEY
 from iris.settings import Settings
 
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -30,7 +33,7 @@ ANONYMOUS = Principal(email=None, name="anonymous", via="anonymous")
 def authenticate(request: Request, settings: Settings) -> Principal:
     """Resolve the caller or raise 401 (`Invalid API key.` / `Authentication required.`)."""
     email = request.headers.get(settings.sso_email_header)
-    if email:
+    if email and request.scope.get(GATEWAY_SCOPE_KEY) is True:
         name = request.headers.get(settings.sso_user_header) or email.split("@", 1)[0]
         return Principal(email=email, name=name, via="sso")
 

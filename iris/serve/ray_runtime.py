@@ -70,8 +70,9 @@ class RayRuntime:
             handle = serve.get_deployment_handle("Detector", app_name=self._settings.serve_app_name)
             info = handle.info.remote().result(timeout_s=10)
         except Exception as exc:  # noqa: BLE001 - reported as unavailable, never a 500
+            log.warning("detector deployment not reachable: %s", exc)
             return {"available": False, "backend": self._settings.detector_backend,
-                    "reason": f"detector deployment not reachable: {exc}"}
+                    "reason": "detector deployment not reachable (see the log)"}
         self._detector_info = (time.monotonic(), info)
         return info
 
@@ -119,7 +120,8 @@ class RayRuntime:
                 info["count"] = int(stats.get("people_faces", 0))
                 info["galleries"] = stats
         except Exception as exc:  # noqa: BLE001 - reported, never a 500
-            info["reason"] = f"identity layer not reachable: {exc}"
+            log.warning("identity layer not reachable: %s", exc)
+            info["reason"] = "identity layer not reachable (see the log)"
         self._face_info = (time.monotonic(), info)
         return info
 

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from iris.settings import Settings, load_settings
 
 API_KEY = "test-key-0123456789"
+GATEWAY_SECRET = "test-gateway-secret-0123456789"
 
 
 def free_port() -> int:
@@ -76,6 +77,7 @@ def iris(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IrisInstance]:
         data_dir=data_dir,
         port=free_port(),
         api_key=API_KEY,
+        sso_gateway_secret=GATEWAY_SECRET,
         dashboard=False,
         ray_num_cpus=8,
         status_stale_seconds=5,

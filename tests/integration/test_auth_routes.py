@@ -8,6 +8,9 @@ import httpx
 import pytest
 
 from iris.serve.api import create_api
+from tests.integration.conftest import GATEWAY_SECRET
+
+GATEWAY = {"X-Iris-Gateway": GATEWAY_SECRET}
 
 
 def api_routes(settings) -> list[tuple[str, str]]:
@@ -44,8 +47,8 @@ def test_every_api_route_requires_credentials(iris) -> None:
 @pytest.mark.parametrize(
     ("headers", "via", "email"),
     [
-        ({"X-Email": "ann@example.com", "X-User": "Ann"}, "sso", "ann@example.com"),
-        ({"X-Email": "ann@example.com", "Authorization": "Bearer nope"}, "sso",
+        ({"X-Email": "ann@example.com", "X-User": "Ann", **GATEWAY}, "sso", "ann@example.com"),
+        ({"X-Email": "ann@example.com", "Authorization": "Bearer nope", **GATEWAY}, "sso",
          "ann@example.com"),
         ({"Authorization": "Bearer test-key-0123456789"}, "api_key", None),
     ],
@@ -57,11 +60,41 @@ def test_credentials_in_priority_order(iris, headers, via, email) -> None:
     assert response.json()["user"]["email"] == email
 
 
-def test_health_is_open_and_reports_shape(iris) -> None:
+@pytest.mark.parametrize("proof", [None, "forged", GATEWAY_SECRET + "x"])
+def test_sso_header_without_the_gateway_proof_is_refused(iris, proof) -> None:
+    """The issue's reproduction: `X-Email: anyone` straight at the app, no key → 401."""
+    headers = {"X-Email": "anyone", **({"X-Iris-Gateway": proof} if proof else {})}
+    with httpx.Client(base_url=iris.base_url, timeout=30, headers=headers) as client:
+        for method, path in (("GET", "/api/cameras"), ("POST", "/api/cameras")):
+            response = client.request(method, path, json={"name": "x", "rtsp_url":
+                                      "file:concat:/etc/passwd|/etc/hostname"})
+            assert response.status_code == 401, (method, path, response.text)
+            assert response.json()["detail"] == "Authentication required."
+
+
+def test_reproduction_with_a_key_is_a_422_naming_rtsp_url(iris) -> None:
+    body = {"name": "x", "rtsp_url": "file:concat:/etc/passwd|/etc/hostname"}
+    response = httpx.post(f"{iris.base_url}/api/cameras", json=body, headers=iris.headers,
+                          timeout=30)
+    assert response.status_code == 422, response.text
+    assert "rtsp_url" in str(response.json()["detail"])
+
+
+def test_health_is_open_and_says_only_up_or_down(iris) -> None:
     body = httpx.get(f"{iris.base_url}/health", timeout=30).json()
+    assert set(body) == {"status", "version", "gpu", "workers"}
     assert body["status"] == "ok"
     assert set(body["gpu"]) == {"used_mb", "total_mb"}
     assert isinstance(body["workers"], list)
+    assert all(set(worker) == {"camera_id", "status"} for worker in body["workers"])
+
+
+def test_unknown_host_header_finds_nothing(iris) -> None:
+    """DNS rebinding: a page on evil.example resolved to 127.0.0.1 sends its own Host."""
+    for path in ("/health", "/", "/api/cameras"):
+        response = httpx.get(f"{iris.base_url}{path}", headers={"Host": "evil.example",
+                             **iris.headers}, timeout=30)
+        assert response.status_code == 400, (path, response.text)
 
 
 def test_spa_is_served_at_root(iris) -> None:

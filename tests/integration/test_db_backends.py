@@ -20,6 +20,7 @@ from iris.db.tables import Event, FaceSample, Identity, PresenceSegment, Sightin
 from iris.db.types import vector_to_blob
 from iris.serve.api import create_api
 from iris.settings import load_settings
+from tests.support.api import api_client
 
 PG_URL = os.environ.get("IRIS_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
@@ -35,7 +36,7 @@ def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[TestCl
     SQLModel.metadata.drop_all(engine)
     SQLModel.metadata.create_all(engine)
     settings = load_settings(data_dir=tmp_path / "data", database_url=url, api_key="k")
-    with TestClient(create_api(settings)) as client:
+    with api_client(create_api(settings)) as client:
         yield client, engine
     engine.dispose()
 

@@ -28,6 +28,7 @@ from iris.db.tables import Event, FaceSample, Identity, PresenceSegment, Sightin
 from iris.models.appearance import APPEARANCE_DIM
 from iris.models.identity_core import IdentityCore
 from iris.models.identity_types import SightingInput
+from tests.support.api import api_client
 
 # (who, camera, track, hours before the current hour, minute, seconds in view, event)
 SEED = [
@@ -381,12 +382,11 @@ def test_offline_fallback_without_identity_manager(
     iris: Any, world: World, engine: Engine, actor: Any
 ) -> None:
     """With no actor (OfflineRuntime) merge, explicit split and delete still work; auto: 501."""
-    from fastapi.testclient import TestClient
 
     from iris.serve.api import create_api
 
     x, y, z = world.ids["X"], world.ids["Y"], world.ids["Z"]
-    with TestClient(create_api(iris.settings), headers=iris.headers) as offline:
+    with api_client(create_api(iris.settings), headers=iris.headers) as offline:
         merged = offline.post("/api/identities/merge", json={"target_id": x, "source_ids": [y]})
         assert merged.status_code == 200 and merged.json()["moved_sightings"] == 1
         assert offline.post(f"/api/identities/{x}/split", json={"auto": True}).status_code == 501

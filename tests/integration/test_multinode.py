@@ -22,8 +22,8 @@ from tests.support.wait import wait_for
 
 pytestmark = pytest.mark.skipif(not gstreamer_available(), reason="GStreamer RTSP missing")
 RAY = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "ray")
-# A throwaway loopback cluster: no token between its nodes and its driver.
-NO_AUTH = {"RAY_AUTH_MODE": "disabled"}
+# Iris runs Ray only with token authentication: the test cluster's nodes and Iris share one.
+TOKEN_AUTH = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16)}
 
 
 
@@ -45,7 +45,7 @@ def start_node(temp_dir: str, *args: str) -> int:
                     f"--temp-dir={temp_dir}", f"--dashboard-agent-listen-port={ports[0]}",
                     f"--dashboard-agent-grpc-port={ports[1]}",
                     f"--runtime-env-agent-port={ports[2]}", f"--metrics-export-port={ports[3]}"],
-                   check=True, capture_output=True, timeout=120, env={**os.environ, **NO_AUTH})
+                   check=True, capture_output=True, timeout=120, env={**os.environ, **TOKEN_AUTH})
     return wait_for(lambda: next(iter(raylets(temp_dir) - before), None), 30, what="raylet")
 
 
@@ -92,7 +92,7 @@ def test_cameras_come_back_on_the_head_when_the_worker_node_dies(cluster, tmp_pa
     clip = presence_scene(tmp_path / "scene.mp4")
     rtsp = RtspServer(to_annexb(clip), fps=25, log_path=tmp_path / "rtsp.log").start()
     iris = IrisProcess(tmp_path / "data", tmp_path / "iris.log", IRIS_RAY_ADDRESS=address,
-                       **NO_AUTH)
+                       **TOKEN_AUTH)
     try:
         iris.start()
         with iris.client() as client:
@@ -101,7 +101,7 @@ def test_cameras_come_back_on_the_head_when_the_worker_node_dies(cluster, tmp_pa
                 "min_trigger_frames": 2}).json()["id"] for i in range(3)]
 
             def placement() -> dict[int, str | None]:
-                workers = client.get("/health").json()["workers"]
+                workers = client.get("/api/system").json()["workers"]
                 return {w["camera_id"]: node_of(w["pid"], nodes) for w in workers
                         if w.get("status") == "online" and "pid" in w}
 

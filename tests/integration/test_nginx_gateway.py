@@ -14,7 +14,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.integration.conftest import free_port
+from tests.integration.conftest import GATEWAY_SECRET, free_port
 
 VHOST = Path(__file__).resolve().parents[2] / "configs" / "nginx" / "iris.conf"
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx not installed")
@@ -49,7 +49,10 @@ def gateway(iris, tmp_path: Path):
                     "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
                    check=True, capture_output=True)
     https_port, http_port = free_port(), free_port()
+    include = tmp_path / "nginx-gateway.conf"  # what `iris up` writes into the data root
+    include.write_text(f'proxy_set_header X-Iris-Gateway "{GATEWAY_SECRET}";\n')
     vhost = (VHOST.read_text()
+             .replace("/srv/iris/data/nginx-gateway.conf", str(include))
              .replace("127.0.0.1:8000", f"127.0.0.1:{iris.settings.port}")
              .replace("127.0.0.1:4180", f"127.0.0.1:{sso.server_address[1]}")
              .replace("listen 443 ssl;", f"listen 127.0.0.1:{https_port} ssl;")
@@ -102,6 +105,23 @@ def test_gateway_injects_sso_identity_and_overrides_client_headers(gateway) -> N
     assert response.status_code == 200, response.text
     user = response.json()["user"]
     assert user == {"email": "alice@example.com", "name": "alice", "via": "sso"}
+
+
+def test_gateway_replaces_a_client_sent_gateway_proof(gateway) -> None:
+    """A client's own X-Iris-Gateway never reaches the app beside (or instead of) nginx's."""
+    response = httpx.get(f"{gateway}/api/system", verify=False, timeout=30,
+                         headers={"X-Iris-Gateway": "forged", "Cookie": "_sso=alice"})
+    assert response.status_code == 200, response.text
+    assert response.json()["user"]["via"] == "sso"
+
+
+def test_gateway_sends_security_headers(gateway) -> None:
+    response = httpx.get(f"{gateway}/", verify=False, timeout=30,
+                         headers={"Cookie": "_sso=alice"})
+    assert response.status_code == 200
+    assert "max-age=" in response.headers["strict-transport-security"]
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
 
 
 def test_gateway_refuses_spoofed_header_without_session(gateway) -> None:

@@ -15,6 +15,7 @@ from iris.actors.hls import EnsureResult
 from iris.serve.api import create_api
 from iris.serve.runtime import OfflineRuntime
 from iris.settings import load_settings
+from tests.support.api import api_client
 
 KEY = "unit-key"
 PLAYLIST = "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\nseg00000.ts\n"
@@ -51,7 +52,7 @@ class FakeRuntime(OfflineRuntime):
 
 def make_client(tmp_path: Path, runtime: Any, **settings: Any) -> TestClient:
     app = create_api(load_settings(data_dir=tmp_path, api_key=KEY, **settings), runtime)
-    return TestClient(app, headers={"Authorization": f"Bearer {KEY}"})
+    return api_client(app, headers={"Authorization": f"Bearer {KEY}"})
 
 
 def add_camera(client: TestClient, enabled: bool = True) -> int:
@@ -183,5 +184,5 @@ def test_segment_names_are_validated(
     camera_id = add_camera(client)
     (tmp_path / "hls" / str(camera_id)).mkdir(parents=True)
     (tmp_path / "hls" / str(camera_id) / "ffmpeg.log").write_text("rtsp://u:p@cam: refused")
-    response = client.get(httpx.URL(f"http://testserver/api/live/{camera_id}/hls/{name}"))
+    response = client.get(httpx.URL(f"http://127.0.0.1/api/live/{camera_id}/hls/{name}"))
     assert response.status_code == status, response.text

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from iris.serve.api import create_api
 from iris.serve.schemas.ids import DB_ID_MAX
 from iris.settings import load_settings
+from tests.support.api import api_client
 
 KEY = "unit-key"
 OUT_OF_RANGE = [DB_ID_MAX + 1, 2**64, -(DB_ID_MAX + 1) - 1, 0]
@@ -28,7 +29,7 @@ NON_ID_VALUES = {"segment": "seg00000.ts"}
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     settings = load_settings(data_dir=tmp_path_factory.mktemp("ids"), api_key=KEY)
-    with TestClient(create_api(settings), headers={"Authorization": f"Bearer {KEY}"}) as c:
+    with api_client(create_api(settings), headers={"Authorization": f"Bearer {KEY}"}) as c:
         yield c
 
 

@@ -30,6 +30,7 @@ from iris.serve.uploads import (
     read_capped,
     read_image_upload,
 )
+from tests.support.api import api_client
 
 
 def png_declaring(width: int, height: int, rows: int | None = None) -> bytes:
@@ -224,7 +225,7 @@ def form_app() -> TestClient:
     async def receive(file: Annotated[StarletteUpload, Depends(photo_upload)]) -> dict[str, int]:
         return {"size": len(await file.read())}
 
-    return TestClient(app)
+    return api_client(app)
 
 
 def test_multipart_file_part_is_parsed(form_app: TestClient) -> None:

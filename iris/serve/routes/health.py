@@ -1,4 +1,8 @@
-"""/health: the only unauthenticated route (external liveness probe)."""
+"""/health: the only unauthenticated route (external liveness probe).
+
+It says whether Iris and each camera worker is up, and nothing an attacker could use: no camera
+names, counters, reasons, process ids or node ids (those are behind `/api/system`).
+"""
 
 from __future__ import annotations
 
@@ -14,20 +18,18 @@ router = APIRouter()
 
 
 def worker_list(states: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Heartbeats as a list, one entry per camera worker."""
+    """Heartbeats as a list, one entry per camera worker (the authenticated, full view)."""
     return [{"camera_id": cid, **state} for cid, state in sorted(states.items())]
 
 
 @router.get("/health")
 def health(runtime: RuntimeDep) -> dict[str, Any]:
-    """Liveness: status, version, GPU memory, workers."""
+    """Liveness: status, version, GPU memory, each worker's status."""
     gpu = gpu_memory()
-    detector = runtime.detector_info()
     return {
         "status": "ok",
         "version": __version__,
         "gpu": {"used_mb": gpu["used_mb"], "total_mb": gpu["total_mb"]},
-        "detector": {"available": bool(detector.get("available")),
-                     "reason": detector.get("reason")},
-        "workers": worker_list(runtime.worker_states()),
+        "workers": [{"camera_id": cid, "status": str(state.get("status", "unknown"))}
+                    for cid, state in sorted(runtime.worker_states().items())],
     }
