@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -64,6 +65,11 @@ def require_ray_token_auth(environ: dict[str, str] | None = None) -> None:
             f"RAY_AUTH_MODE={mode}: Iris runs Ray only with token authentication (anyone who "
             "reaches an unauthenticated Ray port can run code as this user). Unset it.")
     env.update(RAY_AUTH_ENV)
+    if environ is None and "ray._raylet" in sys.modules:
+        # Ray read its config when it was imported: make it see the mode now, as Ray does.
+        from ray._raylet import Config
+
+        Config.initialize("")
 
 
 def ray_token_path() -> Path:
@@ -74,9 +80,9 @@ def ray_token_path() -> Path:
 
 def start_ray(settings: Settings, *, dashboard: bool | None = None) -> str | None:
     """Start embedded Ray (or join the configured cluster); returns the dashboard URL."""
+    require_ray_token_auth()
     import ray
 
-    require_ray_token_auth()
     with_dashboard = settings.dashboard if dashboard is None else dashboard
     kwargs: dict[str, Any] = {"namespace": settings.ray_namespace, "log_to_driver": True}
     if settings.ray_address:
