@@ -1,15 +1,22 @@
 """Recursive deletes shared by the camera, event and identity routes: rows and files together.
 
-Files go first, then rows, so a crash in between leaves rows pointing at missing files (which
-read as 404) rather than files nobody can find.
+Rows go in the caller's transaction; files go only once that transaction has committed. Each
+purge records its paths on the session, and a listener on every session deletes them after a
+commit or forgets them when the transaction ends without one, so a failed commit never leaves
+rows pointing at deleted files and callers need do nothing but commit. A crash between the
+commit and the deletes leaves files without rows, which cost disk but lose nothing.
 """
 
 from __future__ import annotations
 
+import logging
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, event, func, select, update
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col
 
 from iris.db.tables import (
@@ -22,9 +29,48 @@ from iris.db.tables import (
     PresenceSegment,
     Sighting,
 )
-from iris.media import camera_dirs, remove_file, remove_tree
+from iris.media import PathEscapesRoot, camera_dirs, contained
+
+log = logging.getLogger("iris.purge")
 
 CHUNK = 200
+_DOOMED = "iris.purge.doomed"
+"""`Session.info` key: paths to delete once the session's transaction commits."""
+
+
+def delete_after_commit(session: Session, path: Path) -> None:
+    """Delete the file or folder `path` when `session` commits; forget it if it does not."""
+    session.info.setdefault(_DOOMED, []).append(path)
+
+
+def _doom_stored(session: Session, root: Path, relative: str | None) -> None:
+    if not relative:
+        return
+    try:
+        delete_after_commit(session, contained(root, relative))
+    except PathEscapesRoot:  # a stored path outside the root is never touched
+        return
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _delete_doomed(session: OrmSession) -> None:
+    for path in session.info.pop(_DOOMED, []):
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:  # the rows are gone already: say what is left on disk
+            log.warning("purge: could not delete %s: %s", path, exc)
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _forget_doomed(session: OrmSession, transaction: SessionTransaction) -> None:
+    # A commit has consumed the list already; what is left belongs to a rollback.
+    if transaction.parent is None:
+        session.info.pop(_DOOMED, None)
 
 
 def delete_events(session: Session, root: Path, event_ids: Iterable[int]) -> int:
@@ -34,9 +80,9 @@ def delete_events(session: Session, root: Path, event_ids: Iterable[int]) -> int
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         rows = session.execute(select(Event).where(col(Event.id).in_(chunk))).scalars().all()
-        for event in rows:
-            remove_file(root, event.clip_path)
-            remove_file(root, event.thumb_path)
+        for row in rows:
+            _doom_stored(session, root, row.clip_path)
+            _doom_stored(session, root, row.thumb_path)
         session.execute(delete(Event).where(col(Event.id).in_([e.id for e in rows])))
         deleted += len(rows)
     return deleted
@@ -57,7 +103,7 @@ def delete_identities(session: Session, root: Path, identity_ids: Iterable[int])
         for sample in session.execute(
             select(FaceSample).where(col(FaceSample.identity_id).in_(chunk))
         ).scalars():
-            remove_file(root, sample.crop_path)
+            _doom_stored(session, root, sample.crop_path)
         session.execute(delete(FaceSample).where(col(FaceSample.identity_id).in_(chunk)))
         linked = set(
             session.execute(
@@ -80,7 +126,7 @@ def delete_identities(session: Session, root: Path, identity_ids: Iterable[int])
             )
         session.execute(delete(Identity).where(col(Identity.id).in_(chunk)))
         for identity_id in chunk:
-            remove_tree(root / "identities" / str(identity_id))
+            delete_after_commit(session, root / "identities" / str(identity_id))
     return len(ids)
 
 
@@ -112,7 +158,7 @@ def delete_camera(session: Session, root: Path, camera: Camera) -> None:
     camera_id = camera.id
     assert camera_id is not None
     for folder in camera_dirs(root, camera_id):
-        remove_tree(folder)
+        delete_after_commit(session, folder)
     touched = set(
         session.execute(
             select(col(Sighting.identity_id)).where(col(Sighting.camera_id) == camera_id)
@@ -121,7 +167,7 @@ def delete_camera(session: Session, root: Path, camera: Camera) -> None:
     for sample in session.execute(
         select(FaceSample).where(col(FaceSample.camera_id) == camera_id)
     ).scalars():
-        remove_file(root, sample.crop_path)
+        _doom_stored(session, root, sample.crop_path)
     for table in (FaceSample, PresenceSegment, FaceExemplar, AppearanceExemplar):
         session.execute(delete(table).where(col(table.camera_id) == camera_id))
     session.execute(delete(Sighting).where(col(Sighting.camera_id) == camera_id))
