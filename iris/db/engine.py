@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlmodel import Session, SQLModel, create_engine
@@ -33,17 +33,66 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+class SchemaUpgradeError(RuntimeError):
+    """The database lacks a column that cannot be added in place (it is NOT NULL)."""
+
+
 def create_schema(engine: Engine, attempts: int = 5) -> None:
-    """Create missing tables; several processes may race here on a fresh database."""
+    """Create missing tables, then add missing nullable columns and indexes to existing ones.
+
+    There is no migration framework: a column added to a table later must be nullable, and an
+    older database gets it (and any index that names it) here. Several processes may race here
+    (every camera opens the database at start), so each step looks again when it loses.
+    """
     for attempt in range(attempts):
         try:
             SQLModel.metadata.create_all(engine)
+            add_missing_columns(engine)
             return
         except (OperationalError, ProgrammingError, IntegrityError) as exc:
-            # Another process created a table between our check and our CREATE: look again.
-            if attempt == attempts - 1 or "exist" not in str(exc).lower():
+            # Another process created a table, column or index between our look and our
+            # CREATE/ALTER ("already exists", SQLite's "duplicate column name"): look again.
+            message = str(exc).lower()
+            if attempt == attempts - 1 or ("exist" not in message and "duplicate" not in message):
                 raise
             time.sleep(0.05 * (attempt + 1))
+
+
+def add_missing_columns(engine: Engine) -> list[str]:
+    """ALTER TABLE … ADD COLUMN for each nullable column an existing table lacks, then indexes.
+
+    Returns the `table.column` names added. Raises `SchemaUpgradeError` for a missing NOT NULL
+    column, which no in-place step can add to rows that already exist.
+    """
+    added: list[str] = []
+    inspector = inspect(engine)
+    existing_tables = set(inspector.get_table_names())
+    quote = engine.dialect.identifier_preparer.quote
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name not in existing_tables:
+            continue
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        missing = [column for column in table.columns if column.name not in present]
+        for column in missing:
+            if not column.nullable:
+                raise SchemaUpgradeError(
+                    f"table {table.name} lacks column {column.name}, which is NOT NULL: it "
+                    "cannot be added in place; recreate the database or migrate it by hand")
+            kind = column.type.compile(dialect=engine.dialect)
+            with engine.begin() as connection:
+                connection.execute(text(
+                    f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {kind}"))
+            added.append(f"{table.name}.{column.name}")
+        indexes = {index["name"] for index in inspector.get_indexes(table.name)}
+        _create_missing_indexes(engine, table, indexes)
+    return added
+
+
+def _create_missing_indexes(engine: Engine, table: Table, present: set[str | None]) -> None:
+    # create_all builds indexes only together with their table: later ones come here.
+    for index in table.indexes:
+        if index.name not in present:
+            index.create(engine, checkfirst=True)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

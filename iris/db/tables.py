@@ -118,6 +118,8 @@ class Event(SQLModel, table=True):
         Index("ix_events_camera_label_ts", "camera_id", "label", "ts"),
         Index("ix_events_person_ts", "person_id", "ts"),
         Index("ix_events_label_ts", "label", "ts"),
+        # One manual recording per (camera, started_at): a retried record/stop finds it.
+        Index("ux_events_camera_manual_start", "camera_id", "manual_started_at", unique=True),
         NO_ID_REUSE,
     )
 
@@ -132,6 +134,8 @@ class Event(SQLModel, table=True):
     clip_path: str | None = Field(default=None, max_length=1024)
     thumb_path: str | None = Field(default=None, max_length=1024)
     in_progress: bool = False
+    # The started_at a manual recording was stopped with (NULL for other kinds).
+    manual_started_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     person_id: int | None = Field(default=None, foreign_key="people.id", ondelete="SET NULL")
     person_name: str | None = None
     identity_id: int | None = Field(
