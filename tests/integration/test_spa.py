@@ -149,7 +149,7 @@ def test_live_view_records_a_clip_and_plays_live_sound(app: AppPage, ui_camera: 
     page.wait_for_selector(".record-result .clip-link", timeout=90_000)
     page.click(".record-result .clip-link")
     page.wait_for_selector("dialog.player[open]")
-    page.wait_for_function("document.querySelector('.player-video').currentTime > 1",
+    page.wait_for_function("() => document.querySelector('.player-video').currentTime > 1",
                            timeout=30_000)
     assert video_state(page, ".player-video")["error"] is None
     page.keyboard.press("Escape")  # Esc closes the player
@@ -199,7 +199,7 @@ def test_event_clip_plays_seeks_and_deletes(app: AppPage, iris: Any, ui_camera: 
 
     card.locator(".thumb").click()
     page.wait_for_selector("dialog.player[open]")
-    page.wait_for_function("document.querySelector('.player-video').readyState >= 1",
+    page.wait_for_function("() => document.querySelector('.player-video').readyState >= 1",
                            timeout=30_000)
     state = video_state(page, ".player-video")
     assert state["duration"] >= RECORD_SECONDS - 0.5, state
