@@ -73,10 +73,7 @@ class RtspServer:
         """Launch the server and wait until it accepts TCP connections on its port."""
         if self.running:
             return self
-        command = [SYSTEM_PYTHON, str(SERVER_SCRIPT), "--port", str(self.port),
-                   "--video", str(self.video), "--fps", str(self.fps)]
-        if self.audio_mp4 is not None:
-            command += ["--audio-mp4", str(self.audio_mp4)]
+        command = self.command()
         if self.log_path is not None:
             with open(self.log_path, "ab") as log:
                 self._process = subprocess.Popen(command, stdout=log, stderr=log,
@@ -95,6 +92,14 @@ class RtspServer:
             time.sleep(0.05)
         self.kill()
         raise TimeoutError(f"RTSP server did not listen on port {self.port} within {timeout} s")
+
+    def command(self) -> list[str]:
+        """The server process to run (subclasses serve other sources)."""
+        command = [SYSTEM_PYTHON, str(SERVER_SCRIPT), "--port", str(self.port),
+                   "--video", str(self.video), "--fps", str(self.fps)]
+        if self.audio_mp4 is not None:
+            command += ["--audio-mp4", str(self.audio_mp4)]
+        return command
 
     def stop(self, timeout: float = 10.0) -> None:
         """Terminate the server gracefully (SIGTERM, SIGKILL after ``timeout``)."""
