@@ -122,10 +122,10 @@ def bench_size(n: int, nq: int, kinds: list[str],
     return rows
 
 
-def sighting_inputs(count: int, people: int = 100) -> list[Any]:
-    """`count` sightings of `people` people on 4 cameras; a third show no face."""
+def observations(count: int, people: int = 100) -> list[Any]:
+    """`count` observations of `people` people on 4 cameras; a third show no face."""
     from iris.models.appearance import APPEARANCE_DIM
-    from iris.models.identity_types import SightingInput
+    from iris.types import Observation
 
     rng = np.random.default_rng(7)
     faces = exemplars(people, seed=3)
@@ -136,7 +136,7 @@ def sighting_inputs(count: int, people: int = 100) -> list[Any]:
         who = int(rng.integers(0, people))
         with_face = i % 3 != 0
         face = faces[who] + 0.03 * rng.standard_normal(DIM).astype(np.float32)
-        inputs.append(SightingInput(
+        inputs.append(Observation(
             camera_id=1 + i % 4, track_id=i, ts=1_700_000_000.0 + i, end_ts=None,
             face_embedding=face if with_face else None,
             appearance=looks[who] + 0.05 * rng.standard_normal(APPEARANCE_DIM)
@@ -160,9 +160,9 @@ def add_cameras(url: str) -> None:
 def bench_assign(count: int) -> dict[str, float]:
     """Sightings per second through IdentityCore.assign in-process, on SQLite (WAL)."""
     from iris.db.engine import make_engine
-    from iris.models.identity_core import IdentityCore
+    from iris.identity import IdentityCore
 
-    inputs = sighting_inputs(count)
+    inputs = observations(count)
     with tempfile.TemporaryDirectory() as tmp:
         add_cameras(f"sqlite:///{tmp}/iris.db")
         engine = make_engine(f"sqlite:///{tmp}/iris.db")
@@ -185,7 +185,7 @@ def bench_assign_actor(count: int, callers: int = 4) -> dict[str, float]:
     from iris.actors.identity import IdentityManager
     from iris.settings import Settings
 
-    inputs = sighting_inputs(count)
+    inputs = observations(count)
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp))
         add_cameras(settings.resolved_database_url)

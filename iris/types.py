@@ -2,7 +2,7 @@
 
 `Detections` is the one type that detector backends produce and the tracker, recorder and
 identity code consume: parallel numpy arrays, validated once, cheap to slice and to ship through
-the Ray object store. `Track` and `Sighting` are the small immutable records built from it.
+the Ray object store. `Track` and `Observation` are the small immutable records built from it.
 """
 
 from __future__ import annotations
@@ -218,25 +218,48 @@ class Track:
 
 
 @dataclass(frozen=True, eq=False)
-class Sighting:
-    """One observation of a tracked object on one camera, sent to the identity layer.
+class Observation:
+    """One tracked object seen on one camera, as the camera sends it to the identity layer.
+
+    The identity layer files it under an identity as a stored sighting
+    (`iris.db.tables.Sighting`); observations with the same ``(camera_id, track_id)`` close in
+    time extend that one sighting.
 
     Attributes:
         camera_id: database id of the camera.
-        track_id: the camera-local track the observation belongs to.
-        ts: wall-clock seconds (epoch) of the frame.
-        label: class name of the object.
+        track_id: camera-local track id.
+        ts: wall-clock seconds (epoch) of the first frame observed.
+        end_ts: wall-clock seconds of the last frame observed (``None``: same as ``ts``).
+        label: detector class name; it is the identity's object class.
         box: box in source-frame pixels.
-        face_embedding: L2-normalised face vector (e.g. ArcFace 512-d) or ``None``.
-        appearance: appearance (re-ID) vector or ``None``.
-        quality: crop quality in ``[0, 1]`` (size, sharpness, face score); higher is better.
+        face_embedding: L2-normalised face vector (ArcFace 512-d), or ``None``.
+        appearance: appearance (re-ID) vector of the gallery's dimension, or ``None``.
+        quality: body-crop quality in ``[0, 1]`` (size, sharpness, face score); higher is better.
+        face_quality: face quality in ``[0, 1]``; ``None`` means ``quality``.
+        crop_jpeg: body crop JPEG (becomes the sighting thumbnail), or ``None``.
+        face_jpeg: face crop JPEG (becomes a face sample), or ``None``.
+        event_id: the recording this track belongs to, if any.
+        color: vehicle colour name; computed from ``crop_jpeg`` when ``None``.
+        color_hex: vehicle colour ``#rrggbb``.
     """
 
     camera_id: int
     track_id: int
     ts: float
-    label: str
-    box: Box
+    end_ts: float | None = None
+    label: str = "person"
+    box: Box | None = None
     face_embedding: npt.NDArray[np.float32] | None = None
     appearance: npt.NDArray[np.float32] | None = None
     quality: float = 0.0
+    face_quality: float | None = None
+    crop_jpeg: bytes | None = None
+    face_jpeg: bytes | None = None
+    event_id: int | None = None
+    color: str | None = None
+    color_hex: str | None = None
+
+    @property
+    def last_ts(self) -> float:
+        """``end_ts`` when given, else ``ts``."""
+        return self.ts if self.end_ts is None else max(self.ts, self.end_ts)

@@ -1,6 +1,6 @@
 """IdentityManager: the named singleton actor holding the FAISS galleries.
 
-A thin shell: `IdentityCore` (iris/models/identity_core.py) does the work; this wires it to a
+A thin shell: `IdentityCore` (iris/identity/core.py) does the work; this wires it to a
 DB engine, rebuilds the galleries from the DB on (re)start and runs maintenance on a timer.
 """
 
@@ -14,9 +14,9 @@ from typing import Any
 import ray
 
 from iris.db.engine import make_engine
-from iris.models.identity_core import IdentityCore
-from iris.models.identity_types import Assignment, OpResult, SightingInput
+from iris.identity import Assignment, IdentityCore, OpResult
 from iris.settings import Settings
+from iris.types import Observation
 
 log = logging.getLogger("iris.identity")
 
@@ -46,9 +46,9 @@ class IdentityManager:
             except Exception as exc:  # noqa: BLE001 - next round retries
                 log.warning("identity maintenance failed: %s", exc)
 
-    def assign(self, sighting: SightingInput) -> Assignment:
+    def assign(self, observation: Observation) -> Assignment:
         self.sightings += 1
-        return self._core.assign(sighting)
+        return self._core.assign(observation)
 
     def merge(self, target_id: int, source_ids: Sequence[int]) -> OpResult:
         return self._core.merge(target_id, list(source_ids))

@@ -17,8 +17,8 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
-from iris.models.identity_types import Assignment, SightingInput
-from iris.types import Detections
+from iris.identity import Assignment
+from iris.types import Detections, Observation
 
 log = logging.getLogger("iris.reid")
 
@@ -35,7 +35,7 @@ class EmbedderClient(Protocol):
 
 
 class IdentityClient(Protocol):
-    def assign(self, sighting: SightingInput) -> Assignment: ...
+    def assign(self, observation: Observation) -> Assignment: ...
 
 
 @dataclass
@@ -151,14 +151,14 @@ class ReidSender:
             x1, y1, x2, y2 = face.crop_box(0.2)
             h, w = crop.image.shape[:2]
             face_jpeg = _jpeg(crop.image[max(0, y1):min(h, y2), max(0, x1):min(w, x2)])
-        sighting = SightingInput(
+        observation = Observation(
             camera_id=self.camera_id, track_id=crop.track_id, ts=crop.first_seen,
             end_ts=crop.seen_at, label=crop.label, box=crop.box,
             face_embedding=face.embedding if face is not None else None,
             appearance=embedding.appearance, quality=crop.quality,
             face_quality=face.quality if face is not None else None,
             crop_jpeg=_jpeg(crop.image), face_jpeg=face_jpeg, event_id=crop.event_id)
-        assignment = self.identity.assign(sighting)
+        assignment = self.identity.assign(observation)
         self._assigned[crop.track_id] = assignment
         self.on_assigned(assignment, crop.event_id)
 

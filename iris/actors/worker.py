@@ -26,7 +26,7 @@ from iris.actors.recorder import EventClosed, EventOpened, EventUpdated, Recorde
 from iris.actors.reid import EmbedderClient, IdentityClient, ReidSender
 from iris.actors.segments import ClipUnavailable, SegmentBuffer, SegmentWriter
 from iris.db.engine import make_engine
-from iris.models.identity_types import Assignment
+from iris.identity import Assignment
 from iris.types import Detections
 
 log = logging.getLogger("iris.camera")

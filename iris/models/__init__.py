@@ -1,1 +1,3 @@
-"""ML wrappers behind small Protocols: detector backends, letterboxing, stand-in models."""
+"""ML wrappers behind small interfaces: detector backends, faces, appearance, FAISS galleries,
+letterboxing, stand-in models. Nothing here touches the database (`iris.identity` does).
+"""

@@ -25,9 +25,9 @@ from sqlmodel import Session
 
 from iris.db.engine import session_scope
 from iris.db.tables import Event, FaceSample, Identity, PresenceSegment, Sighting
+from iris.identity import IdentityCore
 from iris.models.appearance import APPEARANCE_DIM
-from iris.models.identity_core import IdentityCore
-from iris.models.identity_types import SightingInput
+from iris.types import Observation
 from tests.support.api import api_client
 
 # (who, camera, track, hours before the current hour, minute, seconds in view, event)
@@ -97,7 +97,7 @@ def world(iris: Any, client: httpx.Client, engine: Engine, actor: Any) -> Iterat
     for who, cam, track, hours, minute, seconds, event in SEED:
         start = w.hour - timedelta(hours=hours, minutes=-minute)
         face = None if who == "Z" else jitter(w.faces[who], rng)
-        got = core.assign(SightingInput(
+        got = core.assign(Observation(
             camera_id=cams[cam], track_id=track, ts=start.timestamp(),
             end_ts=start.timestamp() + seconds, label=w.label, face_embedding=face,
             appearance=jitter(w.looks[who], rng), quality=0.5,

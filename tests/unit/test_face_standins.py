@@ -181,8 +181,8 @@ def test_marker_faces_become_identities_across_cameras(
     """Recogniser -> IdentityCore: the same drawn face on two cameras is one identity."""
     from iris.db.engine import make_engine, session_scope
     from iris.db.tables import Camera
-    from iris.models.identity_core import IdentityCore
-    from iris.models.identity_types import SightingInput
+    from iris.identity import IdentityCore
+    from iris.types import Observation
 
     engine = make_engine(f"sqlite:///{tmp_path / 'iris.db'}")
     with session_scope(engine) as s:
@@ -194,7 +194,7 @@ def test_marker_faces_become_identities_across_cameras(
         draw_face(crop, (120, 90), radius, ident)
         hit = recognizer.largest(jpeg(crop, quality))
         assert hit is not None
-        return core.assign(SightingInput(
+        return core.assign(Observation(
             camera_id=camera, track_id=track, ts=1000.0 * track, face_embedding=hit.embedding,
             face_quality=hit.quality,
         )).identity_id

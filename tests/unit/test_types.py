@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from iris.models.letterbox import letterbox
-from iris.types import Detections, Sighting, Track, box_iou
+from iris.types import Detections, Observation, Track, box_iou
 
 
 def make(n: int = 3, tracked: bool = False) -> Detections:
@@ -132,9 +132,9 @@ def test_records_are_immutable() -> None:
     track = Track(
         track_id=1, label="person", box=(0, 0, 1, 1), score=0.9, first_seen=1, last_seen=2
     )
-    sighting = Sighting(camera_id=1, track_id=1, ts=2.0, label="person", box=(0, 0, 1, 1))
+    observation = Observation(camera_id=1, track_id=1, ts=2.0, label="person", box=(0, 0, 1, 1))
     with pytest.raises(dataclasses.FrozenInstanceError):
         track.score = 0.1  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
-        sighting.quality = 1.0  # type: ignore[misc]
-    assert sighting.face_embedding is None and sighting.appearance is None
+        observation.quality = 1.0  # type: ignore[misc]
+    assert observation.face_embedding is None and observation.appearance is None

@@ -9,12 +9,13 @@ from __future__ import annotations
 import shutil
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import uuid4
 
+import numpy as np
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from sqlalchemy import delete, or_, select, update
 from sqlmodel import Session, col
@@ -22,8 +23,9 @@ from starlette.concurrency import run_in_threadpool
 
 from iris.db.purge import CHUNK
 from iris.db.tables import Event, FaceEmbedding, FaceSample, Person, Sighting
+from iris.db.types import blob_to_vector
+from iris.identity import MAX_SAMPLES, ClusterParams, FaceSamples, cluster_faces
 from iris.media import PathEscapesRoot, contained, remove_file
-from iris.models.face_clusters import MAX_SAMPLES, ClusterParams, cluster_faces, samples_from_rows
 from iris.serve.deps import RootDep, RuntimeDep, SessionDep
 from iris.serve.files import serve_stored
 from iris.serve.routes.people import reload_gallery
@@ -63,6 +65,27 @@ def _samples(session: Session, ids: Iterable[int]) -> list[FaceSample]:
     return rows
 
 
+def _stored_vector(blob: bytes | None) -> np.ndarray | None:
+    """A stored float32 blob as a vector; ``None`` when absent or not a whole number of floats."""
+    if not blob or len(blob) % 4:
+        return None
+    return blob_to_vector(blob)
+
+
+def face_samples(rows: Sequence[FaceSample]) -> FaceSamples:
+    """The rows as clustering input; rows without a usable 512-d face embedding are left out."""
+    stored = [(row.id, row) for row in rows if row.id is not None]
+    return FaceSamples.from_vectors(
+        ids=[sample_id for sample_id, _ in stored],
+        camera_ids=[row.camera_id for _, row in stored],
+        ts=[row.ts for _, row in stored],
+        quality=[float(row.quality) for _, row in stored],
+        labels=[row.label for _, row in stored],
+        faces=[_stored_vector(row.embedding) for _, row in stored],
+        clothing=[_stored_vector(row.clothing) for _, row in stored],
+    )
+
+
 def _samples_or_404(session: Session, ids: Iterable[int]) -> list[FaceSample]:
     rows = _samples(session, ids)
     if not rows:
@@ -100,8 +123,8 @@ def list_face_groups(
     rows = session.execute(
         select(FaceSample).order_by(col(FaceSample.ts).desc(), col(FaceSample.id).desc())
         .limit(max_samples)
-    ).scalars()
-    samples = samples_from_rows(rows)
+    ).scalars().all()
+    samples = face_samples(rows)
     return FaceGroupList.build(params, len(samples), cluster_faces(samples, params))
 
 
@@ -138,7 +161,9 @@ def _copy_crop(root: Path, crop_path: str | None, person_id: int) -> str | None:
 
 def _enroll(session: Session, root: Path, body: EnrollGroup) -> EnrollGroupResult:
     rows = _samples_or_404(session, body.sample_ids)
-    usable = sorted(samples_from_rows(rows), key=lambda s: (-s.quality, s.id))
+    samples = face_samples(rows)
+    usable = [sample_id for _, sample_id in sorted(
+        zip((-q for q in samples.quality.tolist()), samples.ids.tolist(), strict=True))]
     if not usable:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             "None of these face samples has a usable face embedding.")
@@ -149,8 +174,8 @@ def _enroll(session: Session, root: Path, body: EnrollGroup) -> EnrollGroupResul
     by_id = {row.id: row for row in rows}
     copied: list[str] = []
     try:
-        for sample in usable[:ENROLL_MAX_FACES]:
-            row = by_id[sample.id]
+        for sample_id in usable[:ENROLL_MAX_FACES]:
+            row = by_id[sample_id]
             image_path = _copy_crop(root, row.crop_path, person.id)
             if image_path:
                 copied.append(image_path)

@@ -1,6 +1,6 @@
 """/api/identities: the automatic cross-camera identities, their sightings, and corrections.
 
-Reads go straight to the DB (`iris.db.identity_queries`). Merge, split and delete go to the
+Reads go straight to the DB (`iris.db.identities`). Merge, split and delete go to the
 `IdentityManager` actor, which keeps its galleries in step; while it is not running, merge,
 explicit split and delete run on an in-process `IdentityCore` over the same DB and data root
 (it writes rows and crops consistently, and the actor rebuilds its galleries from the DB when
@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from iris.db import identity_queries as q
+from iris.db import identities as q
 from iris.db.purge import CHUNK
 from iris.db.tables import FaceSample, Identity, Sighting
+from iris.identity import IdentityCore, IdentityNotFound, OpResult
 from iris.serve.deps import RootDep, RuntimeDep, SessionDep
 from iris.serve.files import file_response, serve_stored
 from iris.serve.runtime import Runtime
@@ -43,9 +44,6 @@ from iris.serve.schemas.identities import (
     SplitRequest,
 )
 from iris.serve.schemas.ids import DB_ID_MAX, IdPath, Offset
-
-if TYPE_CHECKING:
-    from iris.models.identity_types import OpResult
 
 router = APIRouter()
 
@@ -89,16 +87,11 @@ def _serve_crop(request: Request, root: Path, stored: str | None) -> Response:
 # ----------------------------------------------------------------------------- corrections
 def _offline_op(engine: Engine, root: Path, op: str, args: tuple[Any, ...],
                 kwargs: dict[str, Any]) -> OpResult:
-    # Lazy: the core pulls in cv2 and the galleries, which only this fallback needs.
-    from iris.models.identity_core import IdentityCore
-
     return getattr(IdentityCore(engine, root), op)(*args, **kwargs)  # type: ignore[no-any-return]
 
 
 async def _identity_op(request: Request, op: str, *args: Any, **kwargs: Any) -> OpResult:
     """Run `op` on the IdentityManager actor, else on an in-process core; errors as HTTP."""
-    from iris.models.identity_types import IdentityNotFound
-
     runtime: Runtime = request.app.state.runtime
     handle = await run_in_threadpool(runtime.identity)
     try:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from iris.models.face_clusters import MAX_SAMPLES, ClusterParams, FaceGroup
+from iris.identity import MAX_SAMPLES, ClusterParams, FaceGroup
 from iris.serve.schemas.ids import DbId
 
 BULK_MAX = 1000

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from iris.db.identity_queries import IdentityCard, SightingRow
+from iris.db.identities import IdentityCard, SightingRow
 from iris.db.tables import FaceSample
 from iris.serve.schemas.ids import DbId
 
 if TYPE_CHECKING:
-    from iris.models.identity_types import OpResult
+    from iris.identity import OpResult
 
 BULK_MAX = 1000
 SPLIT_MAX = 10_000
@@ -249,7 +249,7 @@ class ClearAll(_Strict):
 
 
 class IdentityOpResult(BaseModel):
-    """Outcome of merge / split (see `iris.models.identity_types.OpResult`)."""
+    """Outcome of merge / split (see `iris.identity.OpResult`)."""
 
     ok: bool
     target_id: int | None

@@ -1,7 +1,7 @@
 """Face groups: captured face samples clustered into same-person groups, on demand.
 
-No Ray and no DB session here: the route loads rows, `samples_from_rows` turns them into
-`SampleVectors`, `cluster_faces` groups them.
+No Ray and no database here: the route turns its rows into `FaceSamples` (parallel arrays),
+`cluster_faces` groups them.
 
 The method is greedy centroid ("leader") clustering in quality order. The best face seeds the
 first group; every further face joins the group whose mean it resembles most, when that
@@ -19,14 +19,12 @@ Similarity is the cosine of the face embeddings, blended with the cosine of clot
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 
-from iris.db.tables import FaceSample
-from iris.db.types import blob_to_vector
 from iris.models.face_types import FACE_DIM
 
 MAX_SAMPLES = 2000
@@ -64,18 +62,84 @@ class ClusterParams:
 
 
 @dataclass(frozen=True, eq=False)
-class SampleVectors:
-    """One captured face as the clustering sees it."""
+class FaceSamples:
+    """Captured faces as parallel arrays: row ``i`` of every field is one sample.
 
-    id: int
-    camera_id: int
-    ts: datetime
-    quality: float
-    label: str | None
-    face: np.ndarray
-    """``(512,)`` float32, unit length."""
-    clothing: np.ndarray | None = None
-    """Unit-length appearance vector of the person's body, when one was captured."""
+    Attributes:
+        ids: ``(n,)`` int64 sample ids.
+        camera_ids: ``(n,)`` int64 cameras they were captured on.
+        ts: ``n`` capture times.
+        quality: ``(n,)`` float64 face quality; the best face seeds its group.
+        labels: ``n`` operator labels, or ``None``.
+        faces: ``(n, 512)`` float32 unit-length face embeddings.
+        clothing: ``(n, d)`` float32 unit-length appearance vectors of the person's body,
+            zero rows where ``has_clothing`` is false.
+        has_clothing: ``(n,)`` bool.
+    """
+
+    ids: np.ndarray
+    camera_ids: np.ndarray
+    ts: tuple[datetime, ...]
+    quality: np.ndarray
+    labels: tuple[str | None, ...]
+    faces: np.ndarray
+    clothing: np.ndarray
+    has_clothing: np.ndarray
+
+    def __post_init__(self) -> None:
+        n = len(self.ids)
+        for name in ("camera_ids", "ts", "quality", "labels", "faces", "clothing",
+                     "has_clothing"):
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"FaceSamples.{name} has {len(getattr(self, name))} rows, "
+                                 f"ids has {n}")
+        if self.faces.shape != (n, FACE_DIM):
+            raise ValueError(f"FaceSamples.faces must be ({n}, {FACE_DIM}), got "
+                             f"{self.faces.shape}")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def from_vectors(
+        cls,
+        *,
+        ids: Sequence[int],
+        camera_ids: Sequence[int],
+        ts: Sequence[datetime],
+        quality: Sequence[float],
+        labels: Sequence[str | None],
+        faces: Sequence[np.ndarray | None],
+        clothing: Sequence[np.ndarray | None],
+    ) -> FaceSamples:
+        """Samples from raw stored vectors, scaled to unit length.
+
+        A sample whose face is missing, not 512-d or zero is left out. A clothing vector that
+        is missing or zero counts as none; of several clothing sizes only the most common one
+        is kept, so vectors of two appearance models are never compared with each other.
+        """
+        kept = [(i, unit) for i, face in enumerate(faces)
+                if (unit := _unit(face, FACE_DIM)) is not None]
+        usable = [i for i, _ in kept]
+        looks = [_unit(clothing[i]) for i in usable]
+        dims = Counter(v.shape[0] for v in looks if v is not None)
+        dim = dims.most_common(1)[0][0] if dims else 1
+        matrix = np.zeros((len(usable), dim), np.float32)
+        mask = np.zeros(len(usable), bool)
+        for row, look in enumerate(looks):
+            if look is not None and look.shape[0] == dim:
+                matrix[row], mask[row] = look, True
+        return cls(
+            ids=np.asarray([ids[i] for i in usable], np.int64),
+            camera_ids=np.asarray([camera_ids[i] for i in usable], np.int64),
+            ts=tuple(ts[i] for i in usable),
+            quality=np.asarray([quality[i] for i in usable], np.float64),
+            labels=tuple(labels[i] for i in usable),
+            faces=(np.stack([unit for _, unit in kept]) if kept
+                   else np.zeros((0, FACE_DIM), np.float32)),
+            clothing=matrix,
+            has_clothing=mask,
+        )
 
 
 @dataclass(frozen=True)
@@ -103,59 +167,28 @@ class FaceGroup:
         return len(self.member_ids)
 
 
-def _unit(blob: bytes | None, dim: int | None = None) -> np.ndarray | None:
-    """The stored vector at unit length, or None when missing, misshapen or zero."""
-    if not blob or len(blob) % 4:
+def _unit(vector: np.ndarray | None, dim: int | None = None) -> np.ndarray | None:
+    """The vector at unit length, or None when missing, misshapen or zero."""
+    if vector is None:
         return None
-    vector = blob_to_vector(blob).astype(np.float32)
-    norm = float(np.linalg.norm(vector))
+    vector = np.asarray(vector, np.float32).reshape(-1)
+    norm = float(np.linalg.norm(vector)) if vector.size else 0.0
     if (dim is not None and vector.shape[0] != dim) or not np.isfinite(norm) or norm == 0.0:
         return None
     return vector / norm
-
-
-def samples_from_rows(rows: Iterable[FaceSample]) -> list[SampleVectors]:
-    """Rows with a usable 512-d face embedding, as `SampleVectors` (others are skipped)."""
-    samples = []
-    for row in rows:
-        face = _unit(row.embedding, FACE_DIM)
-        if face is None or row.id is None:
-            continue
-        samples.append(SampleVectors(
-            id=row.id, camera_id=row.camera_id, ts=row.ts, quality=float(row.quality),
-            label=row.label, face=face, clothing=_unit(row.clothing),
-        ))
-    return samples
-
-
-def _clothing_matrix(samples: Sequence[SampleVectors]) -> tuple[np.ndarray, np.ndarray]:
-    """``(n, d)`` clothing rows (zeros where missing) and the mask of rows that have one.
-
-    Only the most common clothing dimension counts, so vectors of two appearance models
-    are never compared with each other.
-    """
-    dims = Counter(s.clothing.shape[0] for s in samples if s.clothing is not None)
-    if not dims:
-        return np.zeros((len(samples), 1), np.float32), np.zeros(len(samples), bool)
-    dim = dims.most_common(1)[0][0]
-    matrix = np.zeros((len(samples), dim), np.float32)
-    mask = np.zeros(len(samples), bool)
-    for i, sample in enumerate(samples):
-        if sample.clothing is not None and sample.clothing.shape[0] == dim:
-            matrix[i], mask[i] = sample.clothing, True
-    return matrix, mask
 
 
 def _unit_row(row: np.ndarray) -> np.ndarray:
     return row / max(float(np.linalg.norm(row)), 1e-12)
 
 
-def assign_clusters(samples: Sequence[SampleVectors], params: ClusterParams) -> list[list[int]]:
+def assign_clusters(samples: FaceSamples, params: ClusterParams) -> list[list[int]]:
     """Indices into `samples` per cluster, each list best quality first (see module doc)."""
-    order = sorted(range(len(samples)), key=lambda i: (-samples[i].quality, samples[i].id))
+    quality, ids = samples.quality.tolist(), samples.ids.tolist()
+    order = sorted(range(len(samples)), key=lambda i: (-quality[i], ids[i]))
     n = len(order)
-    faces = np.stack([samples[i].face for i in order]) if n else np.zeros((0, FACE_DIM))
-    clothes, has_clothes = _clothing_matrix([samples[i] for i in order])
+    faces = samples.faces[order]
+    clothes, has_clothes = samples.clothing[order], samples.has_clothing[order]
     blend = params.clothing_weight > 0 and bool(has_clothes.any())
     w = params.clothing_weight
     # Running sums per cluster and their unit-length means, updated one row per step.
@@ -188,25 +221,24 @@ def assign_clusters(samples: Sequence[SampleVectors], params: ClusterParams) -> 
     return clusters
 
 
-def _majority_label(members: Sequence[SampleVectors]) -> str | None:
+def _majority_label(labels: Sequence[str | None]) -> str | None:
     # Counter keeps first-insertion order among equal counts: ties go to the better face.
-    counts = Counter(m.label for m in members if m.label)
+    counts = Counter(label for label in labels if label)
     return counts.most_common(1)[0][0] if counts else None
 
 
-def cluster_faces(samples: Sequence[SampleVectors], params: ClusterParams) -> list[FaceGroup]:
+def cluster_faces(samples: FaceSamples, params: ClusterParams) -> list[FaceGroup]:
     """Group the samples; groups of at least ``min_size``, largest first, then most recent."""
     groups = []
     for indices in assign_clusters(samples, params):
         if len(indices) < params.min_size:
             continue
-        members = [samples[i] for i in indices]
-        times = [m.ts for m in members]
+        times = [samples.ts[i] for i in indices]
         groups.append(FaceGroup(
-            group_id=members[0].id,
-            member_ids=tuple(m.id for m in members),
-            label=_majority_label(members),
-            cameras=tuple(sorted({m.camera_id for m in members})),
+            group_id=int(samples.ids[indices[0]]),
+            member_ids=tuple(int(samples.ids[i]) for i in indices),
+            label=_majority_label([samples.labels[i] for i in indices]),
+            cameras=tuple(sorted({int(samples.camera_ids[i]) for i in indices})),
             first_seen=min(times),
             last_seen=max(times),
         ))

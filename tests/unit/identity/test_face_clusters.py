@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -9,12 +10,9 @@ import pytest
 
 from iris.db.tables import FaceSample
 from iris.db.types import vector_to_blob
-from iris.models.face_clusters import (
-    ClusterParams,
-    SampleVectors,
-    cluster_faces,
-    samples_from_rows,
-)
+from iris.identity import ClusterParams, FaceGroup, FaceSamples
+from iris.identity import cluster_faces as cluster_arrays
+from iris.serve.routes.face_groups import face_samples
 
 T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 RNG_SEED = 7
@@ -40,11 +38,36 @@ def noisy(base: np.ndarray, cos: float, rng: np.random.Generator) -> np.ndarray:
     return mixed(base, rng.standard_normal(base.shape[0]).astype(np.float32), cos)
 
 
+@dataclass(frozen=True, eq=False)
+class Capture:
+    """One captured face as a test writes it; `pack` makes the arrays clustering takes."""
+
+    id: int
+    camera_id: int
+    ts: datetime
+    quality: float
+    label: str | None
+    face: np.ndarray
+    clothing: np.ndarray | None = None
+
+
 def sample(sid: int, face: np.ndarray, *, quality: float = 0.5, camera: int = 1,
            minutes: float = 0, label: str | None = None,
-           clothing: np.ndarray | None = None) -> SampleVectors:
-    return SampleVectors(id=sid, camera_id=camera, ts=T0 + timedelta(minutes=minutes),
-                         quality=quality, label=label, face=face, clothing=clothing)
+           clothing: np.ndarray | None = None) -> Capture:
+    return Capture(id=sid, camera_id=camera, ts=T0 + timedelta(minutes=minutes),
+                   quality=quality, label=label, face=face, clothing=clothing)
+
+
+def pack(captures: list[Capture]) -> FaceSamples:
+    return FaceSamples.from_vectors(
+        ids=[c.id for c in captures], camera_ids=[c.camera_id for c in captures],
+        ts=[c.ts for c in captures], quality=[c.quality for c in captures],
+        labels=[c.label for c in captures], faces=[c.face for c in captures],
+        clothing=[c.clothing for c in captures])
+
+
+def cluster_faces(captures: list[Capture], params: ClusterParams) -> list[FaceGroup]:
+    return cluster_arrays(pack(captures), params)
 
 
 def partition(groups: list) -> set[frozenset[int]]:
@@ -52,7 +75,7 @@ def partition(groups: list) -> set[frozenset[int]]:
 
 
 @pytest.fixture
-def three_people() -> list[SampleVectors]:
+def three_people() -> list[Capture]:
     """Ids 1xx, 2xx, 3xx: three people, 6/4/2 captures each at cosine ~0.75 to their face."""
     rng = np.random.default_rng(RNG_SEED)
     bases = identities(3)
@@ -65,7 +88,7 @@ def three_people() -> list[SampleVectors]:
     return out
 
 
-def test_same_faces_group_and_different_faces_separate(three_people: list[SampleVectors]) -> None:
+def test_same_faces_group_and_different_faces_separate(three_people: list[Capture]) -> None:
     groups = cluster_faces(three_people, ClusterParams())
     assert partition(groups) == {frozenset(range(100, 106)), frozenset(range(200, 204)),
                                  frozenset(range(300, 302))}
@@ -73,7 +96,7 @@ def test_same_faces_group_and_different_faces_separate(three_people: list[Sample
 
 
 def test_group_id_is_the_best_face_and_members_are_best_first(
-    three_people: list[SampleVectors],
+    three_people: list[Capture],
 ) -> None:
     by_id = {s.id: s for s in three_people}
     for group in cluster_faces(three_people, ClusterParams()):
@@ -82,7 +105,7 @@ def test_group_id_is_the_best_face_and_members_are_best_first(
         assert group.group_id == group.member_ids[0]
 
 
-def test_result_does_not_depend_on_row_order(three_people: list[SampleVectors]) -> None:
+def test_result_does_not_depend_on_row_order(three_people: list[Capture]) -> None:
     reference = cluster_faces(three_people, ClusterParams())
     for seed in range(5):
         shuffled = list(three_people)
@@ -93,7 +116,7 @@ def test_result_does_not_depend_on_row_order(three_people: list[SampleVectors]) 
 @pytest.mark.parametrize(("threshold", "sizes"), [(0.3, [6, 4, 2]), (0.45, [6, 4, 2]),
                                                    (0.95, [1] * 12)])
 def test_threshold_sets_how_alike_faces_must_be(
-    three_people: list[SampleVectors], threshold: float, sizes: list[int]
+    three_people: list[Capture], threshold: float, sizes: list[int]
 ) -> None:
     groups = cluster_faces(three_people, ClusterParams(face_threshold=threshold))
     assert [g.size for g in groups] == sizes
@@ -132,7 +155,7 @@ def test_samples_without_clothing_compare_by_face_alone() -> None:
     assert partition(groups) == {frozenset({1, 2})}
 
 
-def test_min_size_hides_small_groups(three_people: list[SampleVectors]) -> None:
+def test_min_size_hides_small_groups(three_people: list[Capture]) -> None:
     groups = cluster_faces(three_people, ClusterParams(min_size=4))
     assert [g.size for g in groups] == [6, 4]
 
@@ -176,12 +199,12 @@ def test_rows_become_unit_vectors_and_unusable_rows_are_skipped() -> None:
     rows = [row(1, vector_to_blob(face), vector_to_blob(look)), row(2, b""),
             row(3, vector_to_blob(np.ones(128))), row(4, vector_to_blob(np.zeros(512))),
             row(5, vector_to_blob(face), b"\0" * 64 * 4), row(6, b"\1\2\3")]
-    samples = samples_from_rows(rows)
-    assert [s.id for s in samples] == [1, 5]
-    assert float(np.linalg.norm(samples[0].face)) == pytest.approx(1.0, abs=1e-6)
-    assert samples[0].clothing is not None
-    assert float(np.linalg.norm(samples[0].clothing)) == pytest.approx(1.0, abs=1e-6)
-    assert samples[1].clothing is None  # an all-zero clothing vector says nothing
+    samples = face_samples(rows)
+    assert samples.ids.tolist() == [1, 5]
+    assert float(np.linalg.norm(samples.faces[0])) == pytest.approx(1.0, abs=1e-6)
+    assert samples.has_clothing[0]
+    assert float(np.linalg.norm(samples.clothing[0])) == pytest.approx(1.0, abs=1e-6)
+    assert not samples.has_clothing[1]  # an all-zero clothing vector says nothing
 
 
 @pytest.mark.parametrize("bad", [{"face_threshold": 1.5}, {"clothing_weight": -0.1},

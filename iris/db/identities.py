@@ -1,8 +1,10 @@
-"""Read-side queries of /api/identities: list, detail, sightings, events, faces, analytics.
+"""The data layer for identities: what /api/identities reads (list, detail, sightings, events,
+faces, analytics).
 
 Plain functions with keyword-only arguments over a `Session` (no Ray). Where the API promises a
 URL only when a file exists (crops), the data root is checked here, so a row whose file was
-lost reads as "no thumbnail" rather than a link that 404s.
+lost reads as "no thumbnail" rather than a link that 404s. What the identity layer itself
+reads and writes (assignment, merge, split) is `iris.identity.store`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from iris.db.tables import (
 )
 from iris.media import PathEscapesRoot, contained
 
+MATCH_KINDS = ("person", "face", "appearance", "new")
+"""What `Sighting.match_kind` holds: how the identity layer matched the sighting."""
 THUMB_CANDIDATES = 8
 """Sighting crops tried per identity when its representative crop is missing on disk."""
 HOURS = 24
@@ -359,9 +363,6 @@ def _by_hour(session: Session, sightings: Any, now: datetime) -> list[dict[str, 
 
 
 def _by_match_kind(session: Session, sightings: Any) -> dict[str, int]:
-    # Lazy: the identity layer's types pull in cv2, which the API does not otherwise need.
-    from iris.models.identity_types import MATCH_KINDS
-
     kinds = dict.fromkeys(MATCH_KINDS, 0)
     for kind, n in session.execute(
         select(sightings.c.match_kind, func.count()).group_by(sightings.c.match_kind)

@@ -1,16 +1,18 @@
-"""Inputs, results and tunables of the identity layer (`iris.models.identity_core`)."""
+"""Results, errors and tunables of the identity layer (`iris.identity.core`).
+
+What a camera sends in is `iris.types.Observation`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
+from typing import Literal
 
 from iris.models.appearance import APPEARANCE_DIM
-from iris.types import Box, Sighting
 
-MATCH_KINDS = ("person", "face", "appearance", "new")
+ExemplarKind = Literal["face", "look"]
+"""Which identity gallery an exemplar belongs to: faces, or appearance ("look")."""
+
 VEHICLE_CLASSES = frozenset({"car", "truck", "bus", "motorcycle", "bicycle"})
 """Object classes that get vehicle attributes (colour, type)."""
 
@@ -23,75 +25,9 @@ class IdentityNotFound(LookupError):
         self.identity_id = identity_id
 
 
-@dataclass(frozen=True, eq=False)
-class SightingInput:
-    """One track's observation as the Embedder hands it to the identity layer.
-
-    Several inputs with the same ``(camera_id, track_id)`` close in time update one sighting.
-
-    Attributes:
-        camera_id: database id of the camera.
-        track_id: camera-local track id.
-        ts: epoch seconds of the first frame observed.
-        end_ts: epoch seconds of the last frame observed (``None``: same as ``ts``).
-        label: detector class name; it is the identity's object class.
-        box: box in source-frame pixels.
-        face_embedding: 512-d L2-normalised face vector, or ``None``.
-        appearance: appearance vector of the gallery's dimension, or ``None``.
-        quality: body-crop quality in ``[0, 1]``.
-        face_quality: face quality in ``[0, 1]``; ``None`` means ``quality``.
-        crop_jpeg: body crop JPEG (becomes the sighting thumbnail), or ``None``.
-        face_jpeg: face crop JPEG (becomes a face sample), or ``None``.
-        event_id: the recording this track belongs to, if any.
-        color: vehicle colour name; computed from ``crop_jpeg`` when ``None``.
-        color_hex: vehicle colour ``#rrggbb``.
-    """
-
-    camera_id: int
-    track_id: int
-    ts: float
-    end_ts: float | None = None
-    label: str = "person"
-    box: Box | None = None
-    face_embedding: np.ndarray | None = None
-    appearance: np.ndarray | None = None
-    quality: float = 0.0
-    face_quality: float | None = None
-    crop_jpeg: bytes | None = None
-    face_jpeg: bytes | None = None
-    event_id: int | None = None
-    color: str | None = None
-    color_hex: str | None = None
-
-    @property
-    def last_ts(self) -> float:
-        """``end_ts`` when given, else ``ts``."""
-        return self.ts if self.end_ts is None else max(self.ts, self.end_ts)
-
-    @property
-    def object_class(self) -> str:
-        """The identity class this sighting belongs to (the detector label)."""
-        return self.label
-
-    @classmethod
-    def from_sighting(cls, sighting: Sighting, **extra: Any) -> SightingInput:
-        """Build from the pipeline's `iris.types.Sighting` plus the fields it lacks."""
-        return cls(
-            camera_id=sighting.camera_id,
-            track_id=sighting.track_id,
-            ts=sighting.ts,
-            label=sighting.label,
-            box=sighting.box,
-            face_embedding=sighting.face_embedding,
-            appearance=sighting.appearance,
-            quality=sighting.quality,
-            **extra,
-        )
-
-
 @dataclass(frozen=True)
 class Assignment:
-    """Where a sighting went.
+    """Where an observation went.
 
     Attributes:
         identity_id: the identity it now belongs to.
@@ -100,7 +36,7 @@ class Assignment:
         score: similarity of the match (``None`` for ``new``).
         person_id: the enrolled person, when the identity is linked to one.
         created: a new identity was made.
-        updated_track: the input extended an existing sighting of the same track.
+        updated_track: the observation extended an existing sighting of the same track.
     """
 
     identity_id: int
@@ -141,7 +77,7 @@ class IdentityConfig:
         face_veto: an appearance match is refused when both sides have faces less alike.
         appearance_threshold: appearance to an identity's appearance exemplars.
         appearance_window_s: appearance matches only identities seen this recently.
-        track_gap_s: inputs of one track this close extend the same sighting.
+        track_gap_s: observations of one track this close extend the same sighting.
         presence_gap_s: sightings on one camera this close form one presence segment.
         max_face_exemplars: face exemplars kept per identity (best quality).
         max_appearance_exemplars: appearance exemplars kept per identity (best quality).
