@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
 
 from sqlalchemy import select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from iris.db.tables import Event, Person
+from iris.media import remove_file
 
 log = logging.getLogger("iris.events")
 
@@ -18,12 +23,21 @@ def _dt(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
+@dataclass(frozen=True)
+class ManualClaim:
+    """The event row of one manual recording; `created` is False when an earlier stop made it."""
+
+    event: Event
+    created: bool
+
+
 class EventStore:
     """DB writes of one camera's worker (its own engine; SQLite WAL or PostgreSQL)."""
 
-    def __init__(self, engine: Engine, camera_id: int) -> None:
+    def __init__(self, engine: Engine, camera_id: int, root: Path) -> None:
         self.engine = engine
         self.camera_id = camera_id
+        self.root = root
 
     def open(self, *, kind: str, label: str, score: float | None, ts: float) -> int:
         """An in-progress event row: visible at once, finished when the clip is written."""
@@ -37,20 +51,53 @@ class EventStore:
 
     def finish(self, event_id: int, *, ts: float, end_ts: float, duration: float,
                clip_path: str | None, thumb_path: str | None, label: str | None = None,
-               score: float | None = None) -> None:
+               score: float | None = None) -> bool:
+        """Store the clip and close the event; False when the row was deleted meanwhile."""
+        values: dict[str, object] = {
+            "ts": _dt(ts), "end_ts": _dt(end_ts), "duration": duration,
+            "clip_path": clip_path, "thumb_path": thumb_path, "in_progress": False}
+        if label is not None:
+            values["label"] = label
         with Session(self.engine) as session:
-            event = session.get(Event, event_id)
-            if event is None:  # deleted by an operator meanwhile: nothing to finish
-                return
-            event.ts, event.end_ts, event.duration = _dt(ts), _dt(end_ts), duration
-            event.clip_path, event.thumb_path = clip_path, thumb_path
-            event.in_progress = False
-            if label is not None:
-                event.label = label
             if score is not None:
-                event.score = max(score, event.score or 0.0)
-            session.add(event)
+                current = session.execute(
+                    select(col(Event.score)).where(col(Event.id) == event_id)).scalar()
+                values["score"] = max(score, current or 0.0)
+            # One UPDATE: a delete that lands between a read and a write cannot be missed.
+            result = session.execute(
+                update(Event).where(col(Event.id) == event_id).values(**values))
+            updated = cast(CursorResult[Any], result).rowcount
             session.commit()
+        if not updated:
+            # Deleted while it was recorded (an operator, a camera or identity delete): the
+            # files were cut for nobody, and no row will ever point at them.
+            remove_file(self.root, clip_path)
+            remove_file(self.root, thumb_path)
+            log.info("camera %s: event %s was deleted while recording; its clip is dropped",
+                     self.camera_id, event_id)
+        return bool(updated)
+
+    def claim_manual(self, started_at: float) -> ManualClaim:
+        """The manual recording started at `started_at`: a new in-progress row, or the one an
+        earlier stop made (one per camera and started_at, enforced by a unique index, so a
+        retried or concurrent stop in any process finds the first).
+        """
+        key = _dt(started_at)
+        with Session(self.engine, expire_on_commit=False) as session:
+            event = Event(camera_id=self.camera_id, kind="manual", label="manual", ts=key,
+                          in_progress=True, manual_started_at=key)
+            session.add(event)
+            try:
+                session.commit()
+                return ManualClaim(event, created=True)
+            except IntegrityError:
+                session.rollback()
+            existing = session.execute(select(Event).where(
+                col(Event.camera_id) == self.camera_id,
+                col(Event.manual_started_at) == key)).scalar_one_or_none()
+        if existing is None:  # not a duplicate: the camera row itself is gone
+            raise LookupError(f"camera {self.camera_id} no longer exists")
+        return ManualClaim(existing, created=False)
 
     def link(self, event_id: int, *, identity_id: int, person_id: int | None) -> None:
         """Name the event's subject: the first identity seen in it, and any enrolled person."""

@@ -48,7 +48,7 @@ class CameraWorker:
         self.writer = SegmentWriter(root / "segments" / str(cid), config.segment_seconds,
                                     on_segment=self.clips.segment_done)
         self.frames = LatestFrame()
-        self.store = EventStore(make_engine(config.database_url), cid)
+        self.store = EventStore(make_engine(config.database_url), cid, root)
         self.reader = StreamReader(
             IngestOptions(url=config.source, transport=config.transport), sink=self)
         self.reid: ReidSender | None = None
@@ -62,6 +62,7 @@ class CameraWorker:
         self._clip_jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clips")
         self._open_event: int | None = None
         self._writer_lock = threading.Lock()
+        self._manual_lock = threading.Lock()
         self.events_recorded = 0
 
     # ------------------------------------------------------------------ lifecycle
@@ -137,22 +138,43 @@ class CameraWorker:
 
     # ------------------------------------------------------------------ manual recording
     def record_stop(self, started_at: float) -> dict[str, Any]:
-        """Clip [started_at − 1 s, now + 1 s] (bounded by retention) as a manual event."""
+        """Clip [started_at − 1 s, now + 1 s] (bounded by retention) as one manual event.
+
+        Idempotent per started_at: the event row is claimed first, so a retried or concurrent
+        stop of the same recording returns the event the first stop saved. Stops run one at a
+        time on this camera (they are rare); the DB's unique index covers other processes.
+        """
+        with self._manual_lock:
+            claim = self.store.claim_manual(started_at)
+            event = claim.event
+            assert event.id is not None
+            if not claim.created:
+                if event.in_progress:  # left by a camera process that died while saving it
+                    return {"error": "This recording is still being saved; retry shortly."}
+                if not event.clip_path:
+                    return {"error": "Nothing recorded in that window."}
+                return _manual_result(event.id, event.duration or 0.0)
+            try:
+                return self._save_manual(event.id, started_at)
+            except BaseException:
+                self.store.discard(event.id)  # a retry may try again from scratch
+                raise
+
+    def _save_manual(self, event_id: int, started_at: float) -> dict[str, Any]:
         now = time.time()
         start = max(started_at - 1.0, now - self.config.segment_retention_seconds)
         end = now + 1.0
         self.clips.wait_covered(end, timeout=2 * self.config.segment_seconds + 5)
         try:
-            files = self.clips.make(f"manual-{int(start * 1000)}", start, end)
+            files = self.clips.make(f"event-{event_id}", start, end)
         except ClipUnavailable as exc:
+            self.store.discard(event_id)
             return {"error": f"Nothing recorded in that window: {exc}"}
-        event_id = self.store.open(kind="manual", label="manual", score=None, ts=files.start)
         self.store.finish(event_id, ts=files.start, end_ts=files.start + files.duration,
                           duration=files.duration, clip_path=files.clip_path,
                           thumb_path=files.thumb_path)
         self.events_recorded += 1
-        return {"event_id": event_id, "clip": f"/api/events/{event_id}/clip",
-                "duration": round(files.duration, 3)}
+        return _manual_result(event_id, files.duration)
 
     # ------------------------------------------------------------------ identities
     def _on_tracked(self, now: float, tracked: Detections, labels: list[str],
@@ -205,9 +227,11 @@ class CameraWorker:
                               duration=event.last_seen - event.first_seen, clip_path=None,
                               thumb_path=None, label=event.label, score=event.score)
             return
-        self.store.finish(event_id, ts=event.first_seen, end_ts=event.last_seen,
-                          duration=files.duration, clip_path=files.clip_path,
-                          thumb_path=files.thumb_path, label=event.label, score=event.score)
+        if not self.store.finish(event_id, ts=event.first_seen, end_ts=event.last_seen,
+                                 duration=files.duration, clip_path=files.clip_path,
+                                 thumb_path=files.thumb_path, label=event.label,
+                                 score=event.score):
+            return
         self.events_recorded += 1
         log.info("camera %s: %s event %s recorded (%.1fs clip)", self.config.camera_id,
                  event.label, event_id, files.duration)
@@ -241,3 +265,8 @@ class CameraWorker:
                 self.buffer.prune()
             except OSError as exc:
                 log.warning("camera %s: pruning segments failed: %s", self.config.camera_id, exc)
+
+
+def _manual_result(event_id: int, duration: float) -> dict[str, Any]:
+    return {"event_id": event_id, "clip": f"/api/events/{event_id}/clip",
+            "duration": round(duration, 3)}

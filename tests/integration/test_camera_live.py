@@ -5,13 +5,17 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 import cv2
 import httpx
 import numpy as np
 import pytest
 import ray
+from sqlmodel import Session, select
 
+from iris.db.tables import Event
 from tests.support.media import decode_errors, make_clip, probe, to_annexb
 from tests.support.rtsp import RtspServer, gstreamer_available
 from tests.support.wait import wait_for
@@ -132,13 +136,36 @@ def test_manual_recording_matches_wall_time(iris, camera) -> None:
         body = stopped.json()
         events = client.get("/api/events", params={"camera_id": camera}).json()
     assert any(e["id"] == body["event_id"] and e["kind"] == "manual" for e in events["items"])
-    clip = iris.settings.root / f"clips/{camera}"
-    files = sorted(clip.glob("manual-*.mp4"))
-    assert files
-    duration = float(probe(files[-1])["format"]["duration"])
+    clip = iris.settings.root / f"clips/{camera}/event-{body['event_id']}.mp4"  # by its id
+    duration = float(probe(clip)["format"]["duration"])
     assert abs(duration - body["duration"]) < 0.2
     assert abs(duration - (wall + 2.0)) <= 1.5, (duration, wall)
-    assert decode_errors(files[-1]) == ""
+    assert decode_errors(clip) == ""
+
+
+def test_retried_and_concurrent_stops_save_one_recording(iris, camera, engine) -> None:
+    wait_for(lambda: status(iris, camera)["status"] == "online", 30, what="online")
+    with iris.client() as client:
+        started = client.post(f"/api/live/{camera}/record/start").json()["started_at"]
+
+        def stop() -> httpx.Response:
+            with httpx.Client(base_url=iris.base_url, headers=iris.headers, timeout=90) as own:
+                return own.post(f"/api/live/{camera}/record/stop", json={"started_at": started})
+
+        with ThreadPoolExecutor(3) as pool:  # a double click and a retry racing the first
+            answers = list(pool.map(lambda _: stop(), range(3)))
+        assert [a.status_code for a in answers] == [200] * 3, [a.text for a in answers]
+        first = answers[0].json()
+        assert all(a.json() == first for a in answers)
+        assert stop().json() == first  # a retry long after returns the same recording
+        assert client.get(f"/api/events/{first['event_id']}").json()["kind"] == "manual"
+    with Session(engine) as session:
+        rows = session.execute(select(Event).where(
+            Event.camera_id == camera, Event.kind == "manual",
+            Event.manual_started_at == datetime.fromisoformat(started))).scalars().all()
+    assert [row.id for row in rows] == [first["event_id"]]
+    assert rows[0].clip_path == f"clips/{camera}/event-{first['event_id']}.mp4"
+    assert (iris.settings.root / rows[0].clip_path).is_file()
 
 
 def test_segments_older_than_retention_are_pruned(iris, camera) -> None:
