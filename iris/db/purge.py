@@ -88,6 +88,22 @@ def delete_events(session: Session, root: Path, event_ids: Iterable[int]) -> int
     return deleted
 
 
+def delete_finished_events(session: Session, root: Path,
+                           event_ids: Iterable[int]) -> tuple[int, int]:
+    """Delete the given events except those still recording; returns (deleted, kept).
+
+    An event in progress is left alone: its camera is cutting its clip and would write it for
+    a row that no longer exists. It finishes normally and can be deleted then.
+    """
+    ids = list(dict.fromkeys(event_ids))
+    recording: set[int] = set()
+    for start in range(0, len(ids), CHUNK):
+        recording.update(session.execute(select(col(Event.id)).where(
+            col(Event.id).in_(ids[start : start + CHUNK]), col(Event.in_progress))).scalars())
+    deleted = delete_events(session, root, [i for i in ids if i not in recording])
+    return deleted, len(recording)
+
+
 def delete_identities(session: Session, root: Path, identity_ids: Iterable[int]) -> int:
     """Delete identities: crops on disk, face samples, and events whose subjects all go.
 

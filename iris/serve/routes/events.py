@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from iris.db.purge import CHUNK, delete_events
+from iris.db.purge import CHUNK, delete_events, delete_finished_events
 from iris.db.tables import Event
 from iris.serve.deps import EngineDep, RootDep, SessionDep
 from iris.serve.files import serve_stored
@@ -96,26 +96,27 @@ def list_events(
 
 @router.post("/bulk-delete", response_model=DeleteResult)
 def bulk_delete_events(body: BulkDelete, session: SessionDep, root: RootDep) -> Any:
-    """Delete the given event ids (+ their files)."""
-    deleted = delete_events(session, root, body.ids)
+    """Delete the given event ids (+ their files); events still recording are kept."""
+    deleted, kept = delete_finished_events(session, root, body.ids)
     session.commit()
-    return DeleteResult(deleted=deleted)
+    return DeleteResult(deleted=deleted, kept=kept)
 
 
 @router.post("/clear-all", response_model=DeleteResult)
 def clear_all_events(body: ClearAll, session: SessionDep, root: RootDep) -> Any:
-    """Delete ALL events (optionally filtered) — requires confirm."""
+    """Delete ALL events (optionally filtered) — requires confirm; events recording are kept."""
     if not body.confirm:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, CONFIRM_REQUIRED)
     where = event_filters(camera_id=body.camera_id, label=body.label)
     ids = list(session.execute(select(col(Event.id)).where(*where)).scalars())
-    deleted = 0
+    deleted = kept = 0
     # One transaction per chunk: recorders keep writing between chunks, and a crash midway
     # leaves whole chunks deleted, never rows without files.
     for start in range(0, len(ids), CHUNK):
-        deleted += delete_events(session, root, ids[start : start + CHUNK])
+        gone, left = delete_finished_events(session, root, ids[start : start + CHUNK])
         session.commit()
-    return DeleteResult(deleted=deleted)
+        deleted, kept = deleted + gone, kept + left
+    return DeleteResult(deleted=deleted, kept=kept)
 
 
 @router.get("/{event_id}", response_model=EventPublic)

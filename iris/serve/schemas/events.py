@@ -70,6 +70,8 @@ class ClearAll(_Strict):
 
 
 class DeleteResult(BaseModel):
-    """How many events a bulk delete or clear-all removed."""
+    """How many events a bulk delete or clear-all removed, and how many it left recording."""
 
     deleted: int
+    kept: int = Field(0, description="Events still being recorded, left alone: they finish "
+                                     "normally and can be deleted then")
