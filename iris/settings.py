@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -25,6 +25,20 @@ DEFAULT_CONFIG = Path("configs/iris.yaml")
 def _config_file() -> Path | None:
     path = Path(os.environ.get("IRIS_CONFIG", DEFAULT_CONFIG))
     return path if path.is_file() else None
+
+
+EventChange = Literal["new", "update", "end"]
+EVENT_CHANGES: tuple[EventChange, ...] = ("new", "update", "end")
+
+
+class WebhookTarget(BaseModel):
+    """One webhook receiver: where, which event changes, and the signing secret."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str = Field(min_length=1, max_length=2048)
+    events: list[EventChange] = Field(default_factory=lambda: list(EVENT_CHANGES))
+    secret: str | None = Field(None, repr=False, max_length=1000)
 
 
 class Settings(BaseSettings):
@@ -107,6 +121,25 @@ class Settings(BaseSettings):
         None, description="insightface root; empty means <data_dir>/models/insightface."
     )
     face_model_pack: str = "buffalo_l"
+    models_base_url: str | None = Field(
+        None, description="Mirror to fetch model weights from (same file names and hashes as "
+                          "the pinned list); empty means each file's upstream URL.")
+    models_auto_fetch: bool = Field(
+        True, description="`iris up` fetches missing model weights before starting.")
+
+    mqtt_url: str | None = Field(
+        None, repr=False,
+        description="MQTT broker for events and Home Assistant, e.g. mqtt://user:pass@host:1883 "
+                    "or mqtts://…; empty means no MQTT.")
+    mqtt_topic_prefix: str = Field("iris", min_length=1, max_length=100,
+                                   pattern=r"^[A-Za-z0-9_\-/]+$")
+    mqtt_discovery_prefix: str = Field("homeassistant", min_length=1, max_length=100,
+                                       pattern=r"^[A-Za-z0-9_\-/]+$")
+    webhooks: list[WebhookTarget] = Field(
+        default_factory=list, repr=False,
+        description="POST each event change, signed with the target's secret.")
+    notify_queue_size: int = Field(1000, ge=10, le=100000,
+                                   description="Pending notifications per target, at most.")
 
     camera_num_cpus: float = Field(0.25, ge=0, le=64, description="CPUs each camera reserves.")
     camera_resources: dict[str, float] = Field(
@@ -127,7 +160,8 @@ class Settings(BaseSettings):
     dashboard_port: int = Field(8265, ge=1, le=65535)
     serve_app_name: str = "iris"
 
-    @field_validator("database_url", "api_key", "sso_gateway_secret", mode="before")
+    @field_validator("database_url", "api_key", "sso_gateway_secret", "mqtt_url",
+                     "models_base_url", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
