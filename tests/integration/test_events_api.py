@@ -171,13 +171,13 @@ def test_bulk_delete(client: httpx.Client, engine: Engine, camera: int, iris: An
     keep = seed(engine, camera_id=camera)
     response = client.post("/api/events/bulk-delete", json={"ids": [*ids, ids[0], 987654]})
     assert response.status_code == 200, response.text
-    assert response.json() == {"deleted": 3}
+    assert response.json() == {"deleted": 3, "kept": 0}
     assert not any(path.exists() for path in clips)
     assert ids_of(client.get("/api/events", params={"camera_id": camera})) == [keep]
 
     unknown = list(range(10**9, 10**9 + 1001))
     at_limit = client.post("/api/events/bulk-delete", json={"ids": unknown[:1000]})
-    assert (at_limit.status_code, at_limit.json()) == (200, {"deleted": 0})
+    assert (at_limit.status_code, at_limit.json()) == (200, {"deleted": 0, "kept": 0})
     too_many = client.post("/api/events/bulk-delete", json={"ids": [keep, *unknown[:1000]]})
     assert too_many.status_code == 422
     assert too_many.json()["detail"][0]["loc"][-1] == "ids"
@@ -223,7 +223,7 @@ def test_clear_all_filtered_in_chunks_keeps_sightings(client: httpx.Client, engi
     response = client.post("/api/events/clear-all",
                            json={"confirm": True, "camera_id": camera, "label": "person"})
     assert response.status_code == 200, response.text
-    assert response.json() == {"deleted": 451}
+    assert response.json() == {"deleted": 451, "kept": 0}
     assert not clip.exists()
     assert ids_of(client.get("/api/events", params={"camera_id": camera})) == [car]
     assert ids_of(client.get("/api/events", params={"camera_id": other})) == [elsewhere]
