@@ -67,7 +67,7 @@ def require_ray_token_auth(environ: dict[str, str] | None = None) -> None:
     env.update(RAY_AUTH_ENV)
     if environ is None and "ray._raylet" in sys.modules:
         # Ray read its config when it was imported: make it see the mode now, as Ray does.
-        from ray._raylet import Config
+        from ray._raylet import Config  # type: ignore[attr-defined]
 
         Config.initialize("")
 
@@ -113,6 +113,7 @@ def deploy(settings: Settings, dashboard_url: str | None = None, route_prefix: s
     from iris.actors.identity import IDENTITY_MANAGER_NAME, IdentityManager
     from iris.actors.manager import MANAGER_NAME, WorkerManager
     from iris.serve.app import build_app
+    from iris.serve.proxy_guard import CONTROLLER_OPTIONS
 
     identity = IdentityManager.options(  # type: ignore[attr-defined]
         name=IDENTITY_MANAGER_NAME, namespace=settings.ray_namespace, get_if_exists=True,
@@ -124,9 +125,11 @@ def deploy(settings: Settings, dashboard_url: str | None = None, route_prefix: s
         name=MANAGER_NAME, namespace=settings.ray_namespace, get_if_exists=True,
         resources=HEAD_ONLY,
     ).remote(settings, identity)
-    # One HTTP proxy, on the head: the API binds to one loopback address behind nginx.
+    # One HTTP proxy, on the head: the API binds to one loopback address behind nginx. The
+    # proxy closes live streams whose client stopped reading (iris/serve/proxy_guard.py).
     serve.start(proxy_location="HeadOnly",
-                http_options={"host": settings.host, "port": settings.port})
+                http_options={"host": settings.host, "port": settings.port},
+                controller_options=CONTROLLER_OPTIONS)
     serve.run(build_app(settings, dashboard_url), name=settings.serve_app_name,
               route_prefix=route_prefix)
     import ray

@@ -1,8 +1,10 @@
-"""MJPEG fan-out in the ingress: one poller per camera, any number of viewers (no Ray here).
+"""MJPEG fan-out in the ingress: one poller per camera, capped viewers (no Ray here).
 
 A `FramePoller` long-polls the camera for frames newer than the last one it saw, at the highest
 rate any current viewer asked for, and stops as soon as the last viewer leaves, so a camera
-nobody watches encodes no JPEG at all.
+nobody watches encodes no JPEG at all. Every stream holds a `StreamSlot` (caps in all and per
+principal) until it ends, and asks the proxy to close it when its client stops reading
+(`iris.serve.proxy_guard`): the ingress itself never sees a slow socket.
 """
 
 from __future__ import annotations
@@ -11,7 +13,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+
+from starlette.responses import StreamingResponse
+from starlette.types import Message, Receive, Scope, Send
+
+from iris.serve.limits import StreamSlot, StreamSlots
+from iris.serve.proxy_guard import stamp, write_timeout_header
 
 log = logging.getLogger("iris.live")
 
@@ -72,10 +81,11 @@ class FramePoller:
 
 
 class LiveHub:
-    """The ingress's pollers, one per camera id, created on first viewer."""
+    """The ingress's pollers, one per camera id, created on first viewer, and its stream caps."""
 
-    def __init__(self, max_fps: float) -> None:
+    def __init__(self, max_fps: float, slots: StreamSlots) -> None:
         self.max_fps = max_fps
+        self.slots = slots
         self._pollers: dict[int, FramePoller] = {}
 
     def poller(self, camera_id: int, fetch: Fetch) -> FramePoller:
@@ -115,6 +125,35 @@ class LiveHub:
             poller.leave(viewer)
             with contextlib.suppress(Exception):
                 log.debug("camera %s: viewer left (%d remain)", camera_id, poller.viewers)
+
+
+class LiveStreamResponse(StreamingResponse):
+    """A live stream that holds its viewer slot until it ends and bounds its writes.
+
+    Each message carries when it was produced, and the headers the write timeout, for the
+    proxy's guard. The slot goes back when the response ends, and also when it is dropped
+    without ever being sent (a request cancelled between the route and the send).
+    """
+
+    def __init__(self, content: AsyncIterator[bytes], slot: StreamSlot, *,
+                 write_timeout_s: float, media_type: str,
+                 headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(content, media_type=media_type,
+                         headers={**(headers or {}), **write_timeout_header(write_timeout_s)})
+        self.slot = slot
+        weakref.finalize(self, slot.release)
+
+    async def stream_response(self, send: Send) -> None:
+        async def stamped(message: Message) -> None:
+            await send(stamp(message))
+
+        await super().stream_response(stamped)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.slot.release()
 
 
 def _newer_than(poller: FramePoller, seq: int) -> Callable[[], bool]:

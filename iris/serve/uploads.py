@@ -10,13 +10,19 @@ is checked (415); the file is read in chunks and reading stops at `MAX_UPLOAD_BY
 empty → 400); the resolution comes from the image header, which PIL reads without touching the
 pixel data (413 above `MAX_PIXELS`, so a small PNG that declares a huge canvas never allocates
 it); only then are the pixels decoded (400 when they are undecodable or truncated).
+
+A decode of a 50 MP photo needs hundreds of MB, so uploads are decoded a few at a time
+(`upload_decode_concurrency`): `photo_upload` holds one of the ingress's `DecodeSlots` from the
+moment the body is parsed until the route is done with the upload, and later uploads wait on the
+event loop (not in a thread: a waiting upload must not take a worker thread from other routes).
 """
 
 from __future__ import annotations
 
+import asyncio
 import warnings
 from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import aclosing
+from contextlib import aclosing, asynccontextmanager
 from io import BytesIO
 
 import cv2
@@ -25,6 +31,8 @@ from fastapi import HTTPException, Request, status
 from PIL import Image, ImageOps, UnidentifiedImageError
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
+
+from iris.settings import Settings
 
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 50_000_000
@@ -55,8 +63,49 @@ async def _capped_body(request: Request, limit: int) -> AsyncGenerator[bytes, No
         yield chunk
 
 
+DEFAULT_DECODE_CONCURRENCY: int = Settings.model_fields["upload_decode_concurrency"].default
+
+
+class DecodeSlots:
+    """At most `limit` uploads decoded at once in this process; the others wait their turn."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.active = 0
+        self.waiting = 0
+        self._semaphore = asyncio.Semaphore(limit)
+
+    @asynccontextmanager
+    async def hold(self) -> AsyncIterator[None]:
+        self.waiting += 1
+        try:
+            await self._semaphore.acquire()
+        finally:
+            self.waiting -= 1
+        self.active += 1
+        try:
+            yield
+        finally:
+            self.active -= 1
+            self._semaphore.release()
+
+
+def decode_slots(request: Request) -> DecodeSlots:
+    """The app's decode slots, sized by its settings (`upload_decode_concurrency`)."""
+    slots = getattr(request.app.state, "upload_decode_slots", None)
+    if slots is None:
+        settings = getattr(request.app.state, "settings", None)
+        limit = settings.upload_decode_concurrency if settings else DEFAULT_DECODE_CONCURRENCY
+        slots = request.app.state.upload_decode_slots = DecodeSlots(limit)
+    return slots  # type: ignore[no-any-return]
+
+
 async def photo_upload(request: Request) -> AsyncIterator[UploadFile]:
-    """Dependency: the multipart `file` part, the body capped before it is read (see above)."""
+    """Dependency: the multipart `file` part, the body capped before it is read (see above).
+
+    The route runs holding a decode slot: it decodes the upload while no more than
+    `upload_decode_concurrency` others do.
+    """
     limit = MAX_UPLOAD_BYTES + MULTIPART_SLACK
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
@@ -76,7 +125,8 @@ async def photo_upload(request: Request) -> AsyncIterator[UploadFile]:
         if not isinstance(upload, UploadFile):
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                                 f"The form has no {FILE_FIELD!r} file.")
-        yield upload
+        async with decode_slots(request).hold():
+            yield upload
     finally:
         await form.close()
 

@@ -186,3 +186,51 @@ def test_segment_names_are_validated(
     (tmp_path / "hls" / str(camera_id) / "ffmpeg.log").write_text("rtsp://u:p@cam: refused")
     response = client.get(httpx.URL(f"http://127.0.0.1/api/live/{camera_id}/hls/{name}"))
     assert response.status_code == status, response.text
+
+
+# ----------------------------------------------------------------------------- per principal
+GATEWAY = "unit-gateway-secret"
+
+
+def sso(email: str) -> dict[str, str]:
+    """Headers of a user signed in through the gateway (nginx adds the proof)."""
+    return {"X-Email": email, "X-Iris-Gateway": GATEWAY}
+
+
+def test_each_principal_holds_at_most_its_share_of_hls_sessions(
+    tmp_path: Path, actor: FakeHlsActor
+) -> None:
+    with make_client(tmp_path, FakeRuntime(actor), hls_max_sessions_per_principal=2,
+                     sso_gateway_secret=GATEWAY) as client:
+        cameras = [add_camera(client) for _ in range(3)]
+        ada = sso("ada@example.com")
+        for camera_id in cameras[:2]:
+            assert client.get(f"/api/live/{camera_id}/hls/index.m3u8", headers=ada).status_code \
+                == 200
+        # The players keep polling their playlists: still two sessions, still fine.
+        assert client.get(f"/api/live/{cameras[0]}/hls/index.m3u8", headers=ada).status_code \
+            == 200
+        started = len(actor.calls)
+        refused = client.get(f"/api/live/{cameras[2]}/hls/index.m3u8", headers=ada)
+        assert refused.status_code == 429
+        assert "hls_max_sessions_per_principal" in refused.json()["detail"]
+        assert int(refused.headers["retry-after"]) >= 1
+        assert len(actor.calls) == started  # refused before any session was started for it
+        # Another user (and the API key) have shares of their own.
+        bob = client.get(f"/api/live/{cameras[2]}/hls/index.m3u8",
+                         headers=sso("bob@example.com"))
+        assert bob.status_code == 200
+        assert client.get(f"/api/live/{cameras[2]}/hls/index.m3u8").status_code == 200
+        # Closing one of hers frees her share.
+        assert client.post(f"/api/live/{cameras[0]}/hls/close", headers=ada).status_code == 200
+        assert client.get(f"/api/live/{cameras[2]}/hls/index.m3u8", headers=ada).status_code \
+            == 200
+
+
+def test_a_session_that_failed_to_start_does_not_count(tmp_path: Path) -> None:
+    actor = FakeHlsActor(EnsureResult("capacity", "All 4 HLS live sessions are in use"))
+    with make_client(tmp_path, FakeRuntime(actor), hls_max_sessions_per_principal=1) as client:
+        first, second = add_camera(client), add_camera(client)
+        assert client.get(f"/api/live/{first}/hls/index.m3u8").status_code == 503
+        actor.result = EnsureResult("ready", playlist=PLAYLIST)
+        assert client.get(f"/api/live/{second}/hls/index.m3u8").status_code == 200

@@ -2,7 +2,8 @@
 
 The actor runs ffmpeg (stream copy) into `<data root>/hls/<id>/`; each playlist request starts
 or keeps the session alive and gets the playlist from the actor; segments are served from the
-shared data root.
+shared data root. The actor caps sessions in all; this route caps the sessions each principal
+keeps alive (`PrincipalSessions`), before the actor starts one for them.
 """
 
 from __future__ import annotations
@@ -13,15 +14,17 @@ import re
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from iris.actors.hls import SEGMENT_PATTERN, EnsureResult
 from iris.db.tables import Camera
 from iris.media import PathEscapesRoot, contained
-from iris.serve.deps import RuntimeDep, SessionDep, SettingsDep
+from iris.serve.deps import CurrentUser, RuntimeDep, SessionDep, SettingsDep
+from iris.serve.limits import PrincipalSessions, principal_key
 from iris.serve.schemas.ids import IdPath
+from iris.settings import Settings
 
 log = logging.getLogger("iris.hls")
 
@@ -62,6 +65,14 @@ def _unavailable(detail: str, retry_after: str | None = None) -> HTTPException:
     return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail, headers=headers)
 
 
+def _sessions(request: Request, settings: Settings) -> PrincipalSessions:
+    sessions = getattr(request.app.state, "hls_sessions", None)
+    if sessions is None:
+        sessions = request.app.state.hls_sessions = PrincipalSessions(
+            settings.hls_max_sessions_per_principal, settings.hls_idle_seconds)
+    return sessions  # type: ignore[no-any-return]
+
+
 def _read_bytes(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
@@ -71,7 +82,8 @@ def _read_bytes(path: Path) -> bytes | None:
 
 @router.get("/{camera_id}/hls/index.m3u8")
 async def hls_playlist(
-    camera_id: IdPath, session: SessionDep, runtime: RuntimeDep, settings: SettingsDep
+    camera_id: IdPath, request: Request, session: SessionDep, runtime: RuntimeDep,
+    settings: SettingsDep, principal: CurrentUser,
 ) -> Response:
     """Start (idempotently) the camera's HLS session and serve its playlist."""
     camera = await run_in_threadpool(_camera_or_404, session, camera_id)
@@ -82,6 +94,21 @@ async def hls_playlist(
     actor = runtime.hls()
     if actor is None:
         raise _unavailable("HLS unavailable: the Ray runtime is not running.")
+    sessions, who = _sessions(request, settings), principal_key(principal)
+    new = sessions.claim(who, camera_id)  # 429 past this caller's share, before any start
+    try:
+        result = await _ensure(actor, camera_id)
+    except HTTPException:
+        if new:
+            sessions.release(who, camera_id)
+        raise
+    # A session starting for this caller counts against it like a ready one.
+    if new and result.state not in ("ready", "starting"):
+        sessions.release(who, camera_id)
+    return _playlist_or_error(result)
+
+
+async def _ensure(actor: Any, camera_id: int) -> EnsureResult:
     try:
         result: EnsureResult = await asyncio.wait_for(
             actor.ensure.remote(camera_id, PLAYLIST_WAIT_S), CALL_TIMEOUT_S
@@ -89,6 +116,10 @@ async def hls_playlist(
     except Exception as exc:  # noqa: BLE001 - actor restarting or unreachable
         log.warning("camera %s: HLS session manager unavailable: %s", camera_id, exc)
         raise _unavailable("HLS unavailable: the session manager is not responding.", "5") from exc
+    return result
+
+
+def _playlist_or_error(result: EnsureResult) -> Response:
     if result.state in _STATE_ERRORS:
         raise HTTPException(_STATE_ERRORS[result.state], result.detail)
     if result.state != "ready":
@@ -98,9 +129,12 @@ async def hls_playlist(
     return Response(result.playlist, media_type=PLAYLIST_TYPE, headers=NO_STORE)
 
 
-async def hls_close(camera_id: IdPath, session: SessionDep, runtime: RuntimeDep) -> HlsClosed:
+async def hls_close(camera_id: IdPath, request: Request, session: SessionDep,
+                    runtime: RuntimeDep, settings: SettingsDep,
+                    principal: CurrentUser) -> HlsClosed:
     """Stop the camera's HLS session (player close / sendBeacon); idempotent."""
     await run_in_threadpool(_camera_or_404, session, camera_id)
+    _sessions(request, settings).release(principal_key(principal), camera_id)
     try:
         closed = await run_in_threadpool(runtime.stop_hls, camera_id)
     except Exception as exc:  # noqa: BLE001 - actor restarting or unreachable

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from fastapi.responses import StreamingResponse
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from iris.db.tables import Camera
-from iris.serve.deps import EngineDep, RuntimeDep, SessionDep, SettingsDep
-from iris.serve.live import BOUNDARY, LiveHub
+from iris.serve.deps import CurrentUser, EngineDep, RuntimeDep, SessionDep, SettingsDep
+from iris.serve.limits import StreamSlots, principal_key
+from iris.serve.live import BOUNDARY, LiveHub, LiveStreamResponse
 from iris.serve.placeholder import no_signal_jpeg
 from iris.serve.schemas.ids import IdPath
 from iris.serve.schemas.live import RecordStarted, RecordStop, RecordStopped
+from iris.settings import Settings
+
+log = logging.getLogger("iris.live")
 
 router = APIRouter()
 
@@ -42,10 +46,11 @@ async def _require_camera_async(engine: Engine, camera_id: int) -> None:
     await run_in_threadpool(_camera_exists, engine, camera_id)
 
 
-def _hub(request: Request, max_fps: int) -> LiveHub:
+def _hub(request: Request, settings: Settings) -> LiveHub:
     hub = getattr(request.app.state, "live_hub", None)
     if hub is None:
-        hub = request.app.state.live_hub = LiveHub(max_fps)
+        slots = StreamSlots(settings.live_max_viewers, settings.live_max_viewers_per_principal)
+        hub = request.app.state.live_hub = LiveHub(settings.live_mjpeg_fps, slots)
     return hub  # type: ignore[no-any-return]
 
 
@@ -84,14 +89,17 @@ async def stream(
     engine: EngineDep,
     runtime: RuntimeDep,
     settings: SettingsDep,
+    principal: CurrentUser,
     fps: float | None = Query(None, gt=0, le=1000, description="Requested frame rate"),
-) -> StreamingResponse:
+) -> LiveStreamResponse:
     """MJPEG (multipart/x-mixed-replace) of annotated frames at ≤ ?fps."""
     await _require_camera_async(engine, camera_id)
-    hub = _hub(request, settings.live_mjpeg_fps)
+    hub = _hub(request, settings)
+    slot = hub.slots.acquire(principal_key(principal))  # 503 / 429 with Retry-After
     body = hub.stream(camera_id, _fetcher(runtime, camera_id), fps, no_signal_jpeg())
-    return StreamingResponse(body, media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
-                             headers=NO_STORE)
+    return LiveStreamResponse(
+        body, slot, write_timeout_s=settings.live_write_timeout_seconds,
+        media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}", headers=NO_STORE)
 
 
 @router.post("/{camera_id}/record/start", response_model=RecordStarted)
@@ -118,8 +126,11 @@ async def record_stop(camera_id: IdPath, body: RecordStop, engine: EngineDep,
     try:
         result = await asyncio.wait_for(actor.record_stop.remote(started.timestamp()), 60)
     except Exception as exc:  # noqa: BLE001 - surfaced to the operator, never a bare 500
+        # The camera's traceback goes to the log; the client learns what happened, no more.
+        log.warning("camera %s: manual recording failed: %r", camera_id, exc)
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
-                            f"Recording could not be saved: {exc}") from None
+                            "Recording could not be saved: the camera did not answer in time "
+                            "or failed; retry the stop with the same started_at.") from None
     if result.get("error"):
         raise HTTPException(status.HTTP_409_CONFLICT, result["error"])
     return RecordStopped(**result)
