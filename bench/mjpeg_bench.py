@@ -227,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp)
         clip = make_clip(folder / "cam.mp4", seconds=10, fps=25, size=(1280, 720), audio=False)
         server = RtspServer(to_annexb(clip), fps=25, log_path=folder / "rtsp.log").start()
-        iris = BenchIris(folder / "iris")
+        # All viewers share one API key: let it hold them all (the cap is not measured here).
+        iris = BenchIris(folder / "iris", IRIS_LIVE_MAX_VIEWERS_PER_PRINCIPAL=str(args.viewers))
         try:
             print(f"iris up healthy in {iris.start():.1f} s", flush=True)
             ids = [iris.add_camera(f"live-{i + 1}", server.url, faces_enabled=False,
