@@ -120,6 +120,7 @@ def motion_gate(model: Path, folder: Path, seconds: float) -> dict[str, float]:
     """CPU s per camera-second for a static 720p25 scene, detection at 5 fps, gate on/off."""
     from iris.actors.config import CameraConfig
     from iris.actors.worker import CameraWorker
+    from iris.sources import SourcePolicy
     from tests.support.media import make_clip
 
     clip = make_clip(folder / "static.mp4", seconds=10, fps=25, size=(1280, 720),
@@ -128,7 +129,8 @@ def motion_gate(model: Path, folder: Path, seconds: float) -> dict[str, float]:
     results = {}
     for gated in (True, False):
         config = CameraConfig(
-            camera_id=1, name="bench", source=str(clip), transport="tcp", detect_conf=0.5,
+            camera_id=1, name="bench", source=clip.as_uri(),
+            source_policy=SourcePolicy(local_dir=folder), transport="tcp", detect_conf=0.5,
             detect_iou=0.45, detect_imgsz=IMGSZ, detect_interval=0.2,
             trigger_classes=("person",), trigger_cooldown=5, min_trigger_frames=3,
             pre_seconds=2, post_seconds=2, faces_enabled=False, reid_enabled=False,

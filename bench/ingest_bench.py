@@ -26,6 +26,7 @@ import av
 from iris.actors.ingest import IngestOptions, StreamReader
 from iris.actors.live_frames import LatestFrame
 from iris.actors.segments import SegmentWriter
+from iris.sources import SourcePolicy
 from tests.support.media import make_clip, to_annexb
 from tests.support.rtsp import RtspServer, gstreamer_available
 from tests.support.wait import wait_for
@@ -96,7 +97,8 @@ def ingest(url: str, seconds: float, directory: Path, fps: float,
            viewer_fps: float = 0.0) -> tuple[float, float]:
     """Run StreamReader + SegmentWriter (+ a viewer) for ``seconds`` once online."""
     sink = SegmentingSink(directory)
-    reader = StreamReader(IngestOptions(url=url), sink)
+    policy = SourcePolicy(local_dir=directory.parent)  # the clip lies beside the segments
+    reader = StreamReader(IngestOptions(url=url, policy=policy), sink)
     reader.start()
     wait_for(lambda: sink.frames, 30, 0.05, f"frames from {url}")
     stop = threading.Event()
@@ -128,7 +130,7 @@ def main() -> None:
         server = None
         if args.source == "rtsp":
             server = RtspServer(to_annexb(clip), audio_mp4=clip, fps=args.fps).start()
-        url = server.url if server is not None else str(clip)
+        url = server.url if server is not None else clip.as_uri()
         try:
             base_cpu, base_video = bare_decode(url, args.seconds, server is not None)
             ingest_cpu, ingest_video = ingest(url, args.seconds, root / "segments", args.fps)

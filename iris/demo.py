@@ -73,8 +73,12 @@ def make_demo_clip(path: Path, *, seconds: float = 20.0, fps: int = 25,
 
 
 def ensure_demo_camera(settings: Settings) -> int:
-    """Create (once) the demo clip and a camera that plays it; returns the camera id."""
-    clip = settings.root / "demo" / "demo.mp4"
+    """Create (once) the demo clip and a camera that plays it; returns the camera id.
+
+    The clip lives in the local sources folder (`local_sources_dir`, default
+    `<data_dir>/demo`): the only place whose files may be camera sources.
+    """
+    clip = settings.local_sources_path / "demo.mp4"
     if not clip.is_file():
         make_demo_clip(clip)
     engine = make_engine(settings.resolved_database_url)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from iris.db.tables import Camera
 from iris.settings import Settings
+from iris.sources import SourcePolicy
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,8 @@ class CameraConfig:
 
     camera_id: int
     name: str
-    source: str  # rtsp URL, or a local file path for file:// sources
+    source: str = field(repr=False)  # the camera URL as stored; vetted by ingest at each open
+    source_policy: SourcePolicy
     transport: str
     detect_conf: float
     detect_iou: float
@@ -30,7 +31,7 @@ class CameraConfig:
     faces_enabled: bool
     reid_enabled: bool
     data_root: Path
-    database_url: str
+    database_url: str = field(repr=False)  # may carry the PostgreSQL password
     segment_seconds: float
     segment_retention_seconds: float
     live_mjpeg_fps: int
@@ -46,7 +47,8 @@ class CameraConfig:
         return cls(
             camera_id=camera.id,
             name=camera.name,
-            source=source_of(camera.rtsp_url),
+            source=camera.rtsp_url,
+            source_policy=SourcePolicy.from_settings(settings),
             transport=camera.rtsp_transport,
             detect_conf=camera.detect_conf,
             detect_iou=camera.detect_iou,
@@ -72,10 +74,3 @@ class CameraConfig:
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
-
-def source_of(url: str) -> str:
-    """What the ingest opens: the URL itself, or the path of a file:// URL."""
-    parts = urlsplit(url)
-    if parts.scheme == "file":
-        return unquote(parts.path)
-    return url

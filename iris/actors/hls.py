@@ -1,12 +1,13 @@
-"""On-demand RTSP→HLS sessions: one ffmpeg stream-copy process per watched camera (no Ray import).
+"""On-demand RTSP→HLS sessions: one PyAV stream-copy child per watched camera (no Ray import).
 
 A session starts on the first playlist request (`ensure`), is kept alive by later playlist
 requests (`ensure`/`touch`), and ends on `close` or after `idle_seconds` without a request. Its
-folder `<hls_root>/<camera_id>/` holds ffmpeg's rolling `index.m3u8` and `seg%05d.ts` files and
-is removed when the session ends. When ffmpeg exits while the session is still wanted (source
-dropped, camera rebooted) the session restarts with a cleared folder, backing off while the
-source keeps failing. A background thread (`start`) scans the playlists, restarts and reaps;
-`playlist` waits on a condition it signals.
+folder `<hls_root>/<camera_id>/` holds the rolling `index.m3u8` and `seg%05d.ts` files written
+by the remux child (`iris.actors.hls_remux`, which gets the camera URL on stdin, never on its
+command line) and is removed when the session ends. When the child exits while the session is
+still wanted (source dropped, camera rebooted) the session restarts with a cleared folder,
+backing off while the source keeps failing. A background thread (`start`) scans the playlists,
+restarts and reaps; `playlist` waits on a condition it signals.
 """
 
 from __future__ import annotations
@@ -18,22 +19,24 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
+
+from iris.actors.hls_remux import PLAYLIST, job_line
+from iris.redact import redact_text
+from iris.sources import SourcePolicy, SourceRefused, check_source
 
 log = logging.getLogger("iris.hls")
 
-PLAYLIST = "index.m3u8"
-SEGMENT_PATTERN = r"seg[0-9]{5}\.ts"  # ffmpeg's `seg%05d.ts`; the routes accept nothing else
+SEGMENT_PATTERN = r"seg[0-9]{5}\.ts"  # the remux's `seg%05d.ts`; the routes accept nothing else
 _SEGMENT_LINE = re.compile(SEGMENT_PATTERN)
-_CREDENTIALS = re.compile(r"([a-z][a-z0-9+.-]*://)[^/\s@]+@", re.IGNORECASE)
-FFMPEG_LOG = "ffmpeg.log"  # kept in the session folder; the routes never serve it
-RTSP_TIMEOUT_US = 10_000_000  # a stalled camera makes ffmpeg exit (and the session restart)
+REMUX_LOG = "remux.log"  # kept in the session folder; the routes never serve it
+REMUX_MODULE = "iris.actors.hls_remux"
 STOP_TIMEOUT_S = 3.0
 RESTART_BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0)
 STABLE_RUN_S = 10.0  # a run this long resets the restart backoff
@@ -51,7 +54,7 @@ LAST_SEGMENT_NUMBER = 99_990
 _PR_SET_PDEATHSIG = 1
 try:
     _LIBC: ctypes.CDLL | None = ctypes.CDLL("libc.so.6", use_errno=True)
-except OSError:  # not glibc Linux: ffmpeg is then only stopped by close/stop_all
+except OSError:  # not glibc Linux: a remux is then only stopped by close/stop_all
     _LIBC = None
 
 
@@ -65,6 +68,10 @@ class HlsDisabled(HlsError):
 
 class HlsCapacity(HlsError):
     """`max_sessions` sessions already run."""
+
+
+class HlsRefused(HlsError):
+    """The camera's source is not one this server opens (`iris.sources`)."""
 
 
 EnsureState = Literal["ready", "starting", "disabled", "capacity", "not_found", "camera_disabled"]
@@ -82,7 +89,7 @@ class EnsureResult:
 @dataclass
 class _Session:
     camera_id: int
-    source: str
+    source: str = field(repr=False)  # the camera URL as stored
     transport: str
     folder: Path
     process: subprocess.Popen[bytes] | None = None
@@ -91,49 +98,33 @@ class _Session:
     ready: bool = False
     restarts: int = 0
     failures: int = 0  # consecutive short runs, for the restart backoff
-    exited_at: float | None = None  # when ffmpeg was found dead (waiting for its restart)
+    exited_at: float | None = None  # when the remux was found dead (waiting for its restart)
     newest: int = -1  # number of the newest segment in the playlist
     served: int = -1  # newest segment number any playlist answer has listed
-    last_error: str = ""  # ffmpeg's last complaint, kept until the next playlist appears
+    last_error: str = ""  # the remux's last complaint, kept until the next playlist appears
 
 
-def ffmpeg_command(source: str, transport: str, folder: Path, ffmpeg: str = "ffmpeg") -> list[str]:
-    """The ffmpeg stream-copy command for one session: all video, audio if any, 1 s segments."""
-    command = [ffmpeg, "-nostdin", "-loglevel", "error"]
-    scheme = urlsplit(source).scheme.lower()
-    if scheme in ("rtsp", "rtsps"):
-        command += ["-rtsp_transport", transport, "-timeout", str(RTSP_TIMEOUT_US), "-i", source]
-    elif scheme in ("", "file"):
-        # A local file plays as a live camera: real-time pace, looped forever.
-        path = urlsplit(source).path if scheme == "file" else source
-        command += ["-re", "-stream_loop", "-1", "-i", path]
-    else:
-        command += ["-i", source]
-    return command + [
-        "-map", "0:v", "-map", "0:a?", "-c", "copy",
-        "-f", "hls", "-hls_time", "1", "-hls_list_size", "6",
-        # temp_file: segments appear under their final name only once complete.
-        "-hls_flags", "delete_segments+temp_file",
-        "-hls_segment_filename", str(folder / "seg%05d.ts"),
-        str(folder / PLAYLIST),
-    ]  # fmt: skip
+def remux_command(folder: Path, python: str = sys.executable) -> list[str]:
+    """The command line of one session run: no URL on it (the job goes to its stdin)."""
+    return [python, "-m", REMUX_MODULE, str(folder)]
 
 
 def _die_with_parent() -> None:
-    # Runs in the forked child before exec: ffmpeg must not outlive a crashed session owner.
+    # Runs in the forked child before exec: a remux must not outlive a crashed session owner.
     if _LIBC is not None:
         _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 class HlsSessions:
-    """The HLS sessions of one Iris instance, each an ffmpeg process writing into its folder.
+    """The HLS sessions of one Iris instance, each a remux child writing into its folder.
 
     Args:
         root: folder holding one sub-folder per camera session (`<data root>/hls`).
+        policy: which camera sources may be opened (checked here and again by the child).
         enabled: `hls_enabled`; when False `ensure` raises `HlsDisabled`.
         max_sessions: most sessions running at once; one more raises `HlsCapacity`.
         idle_seconds: a session with no request for this long is closed by `reap_idle`.
-        ffmpeg: the ffmpeg executable.
+        python: the interpreter that runs `iris.actors.hls_remux`.
         clock: monotonic time source (tests may pass their own).
     """
 
@@ -141,17 +132,19 @@ class HlsSessions:
         self,
         root: Path,
         *,
+        policy: SourcePolicy | None = None,
         enabled: bool = True,
         max_sessions: int = 4,
         idle_seconds: float = 30.0,
-        ffmpeg: str = "ffmpeg",
+        python: str = sys.executable,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.root = Path(root)
+        self.policy = policy if policy is not None else SourcePolicy()
         self.enabled = enabled
         self.max_sessions = max_sessions
         self.idle_seconds = idle_seconds
-        self.ffmpeg = ffmpeg
+        self.python = python
         self._clock = clock
         self._sessions: dict[int, _Session] = {}
         # One lock for the table and the files: a close never removes a folder a restart fills.
@@ -167,15 +160,27 @@ class HlsSessions:
 
         Idempotent: a running session is kept (restarted only if the source changed).
 
+        Args:
+            camera_id: the camera.
+            source_url: the camera URL as stored (vetted here, and by the remux at open).
+            transport: RTSP lower transport.
+
         Returns:
             The path of the session's playlist (it appears a few seconds after a start).
 
         Raises:
             HlsDisabled: HLS is switched off.
+            HlsRefused: the policy refuses the camera's source (any session is closed).
             HlsCapacity: `max_sessions` other sessions already run.
         """
         if not self.enabled:
             raise HlsDisabled("HLS live streaming is disabled on this server (hls_enabled).")
+        try:
+            check_source(source_url, self.policy)
+        except SourceRefused as exc:
+            self.close(camera_id)
+            raise HlsRefused(redact_text(f"The camera's source is refused: {exc}",
+                                         [source_url])) from None
         with self._changed:
             session = self._sessions.get(camera_id)
             if session is None:
@@ -329,7 +334,7 @@ class HlsSessions:
         return idle
 
     def restart_dead(self, now: float | None = None) -> list[int]:
-        """Restart sessions whose ffmpeg exited (after a backoff); returns their camera ids."""
+        """Restart sessions whose remux exited (after a backoff); returns their camera ids."""
         now = self._clock() if now is None else now
         restarted = []
         with self._changed:
@@ -367,7 +372,7 @@ class HlsSessions:
             ]
 
     def last_error(self, camera_id: int) -> str:
-        """ffmpeg's last complaint for the camera's session ('' when none)."""
+        """The remux's last complaint for the camera's session ('' when none)."""
         with self._changed:
             session = self._sessions.get(camera_id)
             return session.last_error if session is not None else ""
@@ -395,18 +400,24 @@ class HlsSessions:
 
     # ------------------------------------------------------------------ processes
     def _spawn(self, session: _Session) -> None:
-        # ffmpeg ends a playlist with ENDLIST when stopped: a restart must not serve the old one.
+        # A finished run ends its playlist with ENDLIST: a restart must not serve the old one.
         shutil.rmtree(session.folder, ignore_errors=True)
         session.folder.mkdir(parents=True, exist_ok=True)
-        command = ffmpeg_command(session.source, session.transport, session.folder, self.ffmpeg)
-        with open(session.folder / FFMPEG_LOG, "wb") as errors:
-            session.process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
+        with open(session.folder / REMUX_LOG, "wb") as errors:
+            process = subprocess.Popen(
+                remux_command(session.folder, self.python),
+                stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=errors,
                 preexec_fn=_die_with_parent,
             )
+        assert process.stdin is not None
+        try:  # one short line: fits the pipe's buffer, never blocks
+            process.stdin.write(job_line(session.source, session.transport, self.policy))
+            process.stdin.close()
+        except OSError as exc:  # the child died at once; noticed and restarted like any exit
+            log.warning("camera %s: HLS remux did not take its job: %s", session.camera_id, exc)
+        session.process = process
         session.started_at = self._clock()
         session.exited_at = None
         session.ready = False
@@ -429,25 +440,21 @@ class HlsSessions:
         ran = now - session.started_at
         session.failures = session.failures + 1 if ran < STABLE_RUN_S else 1
         status = session.process.returncode
-        ending = "the source ended the stream" if status == 0 else f"ffmpeg exit status {status}"
-        # ffmpeg names the input URL in its errors: never pass the camera's credentials on.
-        session.last_error = redact(_tail(session.folder / FFMPEG_LOG) or ending)
+        ending = "the source ended the stream" if status == 0 else f"remux exit status {status}"
+        # The remux words its reason without credentials; FFmpeg's own lines might not.
+        tail = _tail(session.folder / REMUX_LOG) or ending
+        session.last_error = redact_text(tail, [session.source])
         session.exited_at = now
         self._changed.notify_all()
-        # A stopped ffmpeg ends its playlist (ENDLIST): players must not see it as the end.
+        # A finished run ends its playlist (ENDLIST): players must not see it as the end.
         session.ready = False
         (session.folder / PLAYLIST).unlink(missing_ok=True)
         log.warning(
-            "camera %s: HLS ffmpeg exited after %.1f s (%s); restarting",
+            "camera %s: HLS remux exited after %.1f s (%s); restarting",
             session.camera_id,
             ran,
             session.last_error,
         )
-
-
-def redact(text: str) -> str:
-    """`text` with every URL's credentials masked: rtsp://u:p@host/s → rtsp://***@host/s."""
-    return _CREDENTIALS.sub(r"\1***@", text)
 
 
 def _listed(playlist: str) -> tuple[int, int]:

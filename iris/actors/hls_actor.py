@@ -2,7 +2,8 @@
 
 The ingress asks it to `ensure` a camera's session on each playlist request; it reads the
 camera's source from the DB itself, so the raw (credential-bearing) URL never leaves the server
-side. Sessions write under `<data root>/hls/<camera_id>/`, where the ingress reads them.
+side, and opens it only if the source policy of the settings allows it. Sessions write under
+`<data root>/hls/<camera_id>/`, where the ingress reads them.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from typing import Any
 import ray
 from sqlmodel import Session
 
-from iris.actors.config import source_of
-from iris.actors.hls import EnsureResult, HlsCapacity, HlsDisabled, HlsSessions
+from iris.actors.hls import EnsureResult, HlsCapacity, HlsDisabled, HlsRefused, HlsSessions
 from iris.db.engine import make_engine
 from iris.db.tables import Camera
 from iris.media import remove_tree
 from iris.settings import Settings
+from iris.sources import SourcePolicy
 
 HLS_ACTOR_NAME = "HlsManager"
 
@@ -35,6 +36,7 @@ class HlsActor:
                 remove_tree(folder)
         self._sessions = HlsSessions(
             root,
+            policy=SourcePolicy.from_settings(settings),
             enabled=settings.hls_enabled,
             max_sessions=settings.hls_max_sessions,
             idle_seconds=settings.hls_idle_seconds,
@@ -50,11 +52,13 @@ class HlsActor:
             if not camera.enabled:
                 self._sessions.close(camera_id)
                 return EnsureResult("camera_disabled", "Camera is disabled.")
-            source, transport = source_of(camera.rtsp_url), camera.rtsp_transport
+            source, transport = camera.rtsp_url, camera.rtsp_transport
         try:
             self._sessions.ensure(camera_id, source, transport)
         except HlsDisabled as exc:
             return EnsureResult("disabled", str(exc))
+        except HlsRefused as exc:  # a row from before the source policy: it cannot stream
+            return EnsureResult("camera_disabled", str(exc))
         except HlsCapacity as exc:
             return EnsureResult("capacity", str(exc))
         playlist = self._sessions.playlist(camera_id, wait_s)

@@ -1,9 +1,11 @@
 """Camera ingest: a thread that reads one RTSP stream (or a looping local file) with PyAV.
 
-The reader never gives up: every open failure, stall, corrupt stream or end of an RTSP stream
-is reported to the sink as status ``error`` with a reason, followed by a capped exponential
-backoff and a fresh open. Packets go to the sink untouched (for remuxing); decoded video
-frames go to it as BGR arrays (for motion, detection and live view).
+The reader never gives up: every open failure, stall, corrupt stream, refused source or end of
+an RTSP stream is reported to the sink as status ``error`` with a reason, followed by a capped
+exponential backoff and a fresh open. Each open first asks `iris.sources.check_source` whether
+the source may be opened at all, then opens it with only the protocols and demuxer its scheme
+needs; every open and read is bounded by a timeout. Packets go to the sink untouched (for
+remuxing); decoded video frames go to it as they are (for motion, detection and live view).
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Protocol
-from urllib.parse import urlsplit, urlunsplit
 
 import av
+
+from iris.redact import redact_text, redact_url
+from iris.sources import Source, SourcePolicy, SourceRefused, check_source, ffmpeg_input
 
 log = logging.getLogger(__name__)
 
@@ -36,20 +40,23 @@ class IngestOptions:
     """How to read one camera.
 
     Attributes:
-        url: ``rtsp://…`` (any FFmpeg URL) or a local file path, played in a loop in real time.
+        url: the camera URL as stored (``rtsp://…``; ``file:///…`` plays in a loop in real
+            time); opened only when `policy` allows it.
         transport: RTSP lower transport, ``"tcp"`` or ``"udp"``.
         timeout_s: seconds without data before the stream counts as stalled.
         backoff_initial_s: first wait before reopening after a failure.
         backoff_max_s: cap of the doubling wait between consecutive failures.
         decode: decode video frames for `IngestSink.on_frame` (False: packets only).
+        policy: which sources this server opens (default: rtsp and rtsps only).
     """
 
-    url: str
+    url: str = field(repr=False)
     transport: str = "tcp"
     timeout_s: float = 5.0
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 10.0
     decode: bool = True
+    policy: SourcePolicy = field(default_factory=SourcePolicy)
 
     def __post_init__(self) -> None:
         if self.transport not in ("tcp", "udp"):
@@ -60,9 +67,9 @@ class IngestOptions:
             raise ValueError("need 0 < backoff_initial_s <= backoff_max_s")
 
     @property
-    def is_network(self) -> bool:
-        """True for URLs (rtsp://, http://, …); False for local files."""
-        return "://" in self.url and not self.url.startswith("file://")
+    def open_timeout_s(self) -> float:
+        """Bound of one open (DESCRIBE/SETUP of a frozen server, a slow TLS handshake)."""
+        return max(2 * self.timeout_s, 10.0)
 
 
 class IngestSink(Protocol):
@@ -90,15 +97,29 @@ class StreamStalled(Exception):
     """The source delivered nothing for ``timeout_s``."""
 
 
-def redact(url: str) -> str:
-    """The URL without credentials, safe for logs and status reasons."""
-    parts = urlsplit(url)
-    if parts.password is None and parts.username is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"***@{host}"))
+def open_source(options: IngestOptions) -> tuple[Source, av.container.InputContainer]:
+    """Vet ``options.url`` against ``options.policy`` now and open it, every step bounded.
+
+    Raises:
+        SourceRefused: the policy refuses the source (it is never opened).
+        av.FFmpegError, OSError, TimeoutError: the open failed.
+    """
+    source = check_source(options.url, options.policy)
+    spec = ffmpeg_input(source, options.policy)
+    ffmpeg_options = dict(spec.options)
+    timeout_us = str(int(options.timeout_s * 1e6))
+    if source.scheme in ("rtsp", "rtsps"):
+        ffmpeg_options |= {"timeout": timeout_us, "rtsp_transport": options.transport,
+                           "fflags": "nobuffer", "flags": "low_delay"}
+    elif not source.is_file:
+        # rw_timeout, not timeout: rtmp's `timeout` means "listen for a publisher".
+        ffmpeg_options["rw_timeout"] = timeout_us
+    # PyAV's own timeouts (an interrupt callback) bound DESCRIBE/SETUP on a frozen server and
+    # a stuck read of any source, network or file, and notice a stall after timeout_s rather
+    # than FFmpeg's ~2x.
+    container = av.open(spec.target, "r", format=spec.format, options=ffmpeg_options,
+                        timeout=(options.open_timeout_s, options.timeout_s))
+    return source, container
 
 
 class StreamReader:
@@ -113,7 +134,7 @@ class StreamReader:
     def __init__(self, options: IngestOptions, sink: IngestSink) -> None:
         self.options = options
         self._sink = sink
-        self._name = redact(options.url)
+        self._name = redact_url(options.url)
         self._stop_event = threading.Event()
         self._thread: threading.Thread | None = None
         self._status = "stopped"
@@ -169,6 +190,25 @@ class StreamReader:
         """Reason of the latest failure (kept after recovery), None if there was none."""
         return self._last_error
 
+    def run_once(self) -> None:
+        """One open → read cycle in the calling thread (no reconnect, no status reports).
+
+        Returns when the stream ends or `stop` is called; raises when the open or a read
+        fails (`SourceRefused` for a refused source): `describe` words the failure.
+        """
+        self._session()
+
+    def describe(self, exc: Exception) -> str:
+        """A failure of this reader as a status reason, without credentials."""
+        if isinstance(exc, av.ExitError | TimeoutError):
+            return f"no data for {self.options.timeout_s:g} s (timeout)"
+        if isinstance(exc, StreamEnded | StreamStalled):
+            return str(exc)
+        if isinstance(exc, SourceRefused):
+            return redact_text(f"source refused: {exc}", [self.options.url])
+        # FFmpeg's messages quote the URL it was given: never pass the credentials on.
+        return redact_text(f"{type(exc).__name__}: {exc}", [self.options.url])
+
     # -- thread --------------------------------------------------------------------------
 
     def _run(self) -> None:
@@ -180,7 +220,7 @@ class StreamReader:
                 self._session()
                 reason = "stream ended"
             except Exception as exc:  # noqa: BLE001 - the reader thread must never die
-                reason = self._describe(exc)
+                reason = self.describe(exc)
             if self._stop_event.is_set():
                 break
             if self._online:
@@ -195,7 +235,7 @@ class StreamReader:
 
     def _session(self) -> None:
         """One open → read cycle; returns at the end of a live stream, raises on failure."""
-        container = self._open()
+        source, container = open_source(self.options)
         try:
             video = container.streams.video[0] if container.streams.video else None
             if video is None:
@@ -204,25 +244,12 @@ class StreamReader:
                      MP4_AUDIO_CODECS][:1]
             streams = [video, *audio]
             self._sink.on_open(streams)
-            if self.options.is_network:
-                self._play_live(container, streams, video)
-            else:
+            if source.is_file:
                 self._play_file(container, streams, video)
+            else:
+                self._play_live(container, streams, video)
         finally:
             container.close()
-
-    def _open(self) -> av.container.InputContainer:
-        opts = self.options
-        if not opts.is_network:
-            return av.open(opts.url, "r")
-        options = {"timeout": str(int(opts.timeout_s * 1e6))}
-        if opts.url.startswith(("rtsp://", "rtsps://")):
-            options |= {"rtsp_transport": opts.transport, "fflags": "nobuffer",
-                        "flags": "low_delay"}
-        # PyAV's own timeouts (an interrupt callback) also bound DESCRIBE/SETUP on a frozen
-        # server and notice a stalled read after timeout_s rather than FFmpeg's ~2x.
-        open_timeout = max(2 * opts.timeout_s, 10.0)
-        return av.open(opts.url, "r", options=options, timeout=(open_timeout, opts.timeout_s))
 
     def _play_live(self, container: av.container.InputContainer, streams: list,
                    video: av.VideoStream) -> None:
@@ -330,11 +357,3 @@ class StreamReader:
             self._sink.on_status(status, reason)
         except Exception:  # noqa: BLE001
             log.exception("ingest %s: sink on_status failed", self._name)
-
-    def _describe(self, exc: Exception) -> str:
-        if isinstance(exc, av.ExitError | TimeoutError):
-            return f"no data for {self.options.timeout_s:g} s (timeout)"
-        if isinstance(exc, StreamEnded | StreamStalled):
-            return str(exc)
-        text = f"{type(exc).__name__}: {exc}"
-        return text.replace(self.options.url, self._name)

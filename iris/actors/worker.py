@@ -50,7 +50,8 @@ class CameraWorker:
         self.frames = LatestFrame()
         self.store = EventStore(make_engine(config.database_url), cid, root)
         self.reader = StreamReader(
-            IngestOptions(url=config.source, transport=config.transport), sink=self)
+            IngestOptions(url=config.source, transport=config.transport,
+                          policy=config.source_policy), sink=self)
         self.reid: ReidSender | None = None
         if config.reid_enabled and embedder is not None and identity is not None:
             self.reid = ReidSender(cid, embedder, identity, config.faces_enabled,

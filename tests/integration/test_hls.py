@@ -17,6 +17,7 @@ from sqlmodel import Session
 from iris.actors.hls_actor import HLS_ACTOR_NAME
 from iris.db.engine import make_engine
 from iris.db.tables import Camera
+from tests.integration.conftest import GATEWAY_SECRET
 from tests.support.media import make_clip, probe, to_annexb
 from tests.support.rtsp import RtspServer, gstreamer_available
 
@@ -82,8 +83,9 @@ def no_session_outlives_a_test(iris: Any) -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_clip(tmp_path_factory.mktemp("hls") / "cam.mp4", **CLIP)
+def clip(iris: Any) -> Path:
+    """A clip in the local sources folder: the only place file cameras may play from."""
+    return make_clip(iris.settings.local_sources_path / "hls-cam.mp4", **CLIP)
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +148,7 @@ def test_playlist_and_segments_with_sound_via_the_api(iris: Any, camera: int,
     [
         ("seg1.ts", {400}),
         ("index.m3u8x", {400}),
-        ("ffmpeg.log", {400}),  # lives in the session folder; must never be served
+        ("remux.log", {400}),  # lives in the session folder; must never be served
         ("seg00000.ts.tmp", {400}),
         ("seg０００００.ts", {400}),  # fullwidth digits match \d but not [0-9]
         ("%2E%2E", {400}),
@@ -180,25 +182,31 @@ def test_unknown_and_disabled_cameras(iris: Any, clip: Path) -> None:
             client.delete(f"/api/cameras/{camera_id}")
 
 
+def viewer(number: int) -> dict[str, str]:
+    """Headers of one SSO user through the gateway (each user has a per-principal cap)."""
+    return {"X-Email": f"viewer{number}@example.org", "X-Iris-Gateway": GATEWAY_SECRET}
+
+
 def test_capacity_answers_503_until_a_session_closes(
     iris: Any, camera: int, db_cameras: Callable[[int], list[int]]
 ) -> None:
     capacity = iris.settings.hls_max_sessions
     extra = db_cameras(capacity)
     with iris.client() as client:
-        for camera_id in [camera, *extra[:-1]]:
-            response = client.get(hls_url(camera_id))
+        for number, camera_id in enumerate([camera, *extra[:-1]]):
+            response = client.get(hls_url(camera_id), headers=viewer(number))
             assert response.status_code == 200, (camera_id, response.text)
         assert len(sessions(iris)) == capacity
 
-        refused = client.get(hls_url(extra[-1]))
+        refused = client.get(hls_url(extra[-1]), headers=viewer(capacity))
         assert refused.status_code == 503
         assert f"All {capacity} HLS live sessions are in use" in refused.json()["detail"]
         assert not (iris.settings.root / "hls" / str(extra[-1])).exists()
 
         assert client.get(hls_url(camera)).status_code == 200  # a running one still plays
-        assert client.post(hls_url(extra[0], "close")).json() == {"closed": True}
-        assert client.get(hls_url(extra[-1])).status_code == 200
+        assert client.post(hls_url(extra[0], "close"), headers=viewer(1)).json() == {
+            "closed": True}
+        assert client.get(hls_url(extra[-1]), headers=viewer(capacity)).status_code == 200
 
 
 def test_close_is_idempotent_and_removes_the_folder(iris: Any, camera: int) -> None:
@@ -212,7 +220,7 @@ def test_close_is_idempotent_and_removes_the_folder(iris: Any, camera: int) -> N
         assert closed.status_code == 200 and closed.json() == {"closed": True}
         assert not folder.exists()
         assert camera not in sessions(iris)
-        assert not Path(f"/proc/{pid}/cmdline").exists() or b"ffmpeg" not in Path(
+        assert not Path(f"/proc/{pid}/cmdline").exists() or b"hls_remux" not in Path(
             f"/proc/{pid}/cmdline").read_bytes()
         assert client.post(hls_url(camera, "close")).json() == {"closed": False}
         assert client.get(hls_url(camera, "close")).json() == {"closed": False}  # beacon form
@@ -282,7 +290,9 @@ def test_rtsp_camera_session_survives_a_source_drop(iris: Any, tmp_path: Path) -
     source = make_clip(tmp_path / "rtsp.mp4", **CLIP)
     with RtspServer(to_annexb(source), audio_mp4=source, fps=CLIP["fps"],
                     log_path=tmp_path / "rtsp.log") as rtsp, iris.client() as client:
-        created = client.post("/api/cameras", json={"name": "HLS rtsp", "rtsp_url": rtsp.url,
+        password = "hls-pw-5e1b09"  # the test camera asks for none; the URL carries one
+        url = rtsp.url.replace("rtsp://", f"rtsp://viewer:{password}@")
+        created = client.post("/api/cameras", json={"name": "HLS rtsp", "rtsp_url": url,
                                                     "enabled": True, "detect_interval": 60})
         camera_id = created.json()["id"]
         try:
@@ -291,10 +301,12 @@ def test_rtsp_camera_session_survives_a_source_drop(iris: Any, tmp_path: Path) -
             segment = fetch_first_segment(client, playlist, tmp_path / "rtsp.ts")
             assert stream_kinds(segment) == {("video", "h264"), ("audio", "aac")}
             pid = sessions(iris)[camera_id]["pid"]
+            command_line = Path(f"/proc/{pid}/cmdline").read_bytes()
+            assert b"hls_remux" in command_line and password.encode() not in command_line
 
             rtsp.kill()  # the camera drops off the network
             dropped = wait_until(lambda: sessions(iris)[camera_id]["last_error"], 15,
-                                 "ffmpeg to notice the dropped source")
+                                 "the remux to notice the dropped source")
             print(f"source drop noticed: {dropped}")
             rtsp.start()
             started = time.monotonic()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -10,8 +12,9 @@ from pathlib import Path
 import av
 import pytest
 
-from iris.actors.ingest import IngestOptions, StreamReader, redact
+from iris.actors.ingest import IngestOptions, StreamReader
 from iris.actors.segments import SegmentBuffer, SegmentWriter, assemble_clip
+from iris.sources import SourcePolicy
 from tests.support.media import decode_errors, make_clip, probe, to_annexb
 from tests.support.rtsp import RtspServer, gstreamer_available
 
@@ -79,6 +82,12 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_clip(tmp_path_factory.mktemp("ingest") / "clip.mp4", seconds=2, size=(320, 240))
 
 
+def local(path: Path, **kwargs: object) -> IngestOptions:
+    """Options playing a local file, its folder being the server's local sources folder."""
+    return IngestOptions(url=path.as_uri(), policy=SourcePolicy(local_dir=path.parent),
+                         **kwargs)  # type: ignore[arg-type]
+
+
 @pytest.fixture
 def reader_factory() -> Iterator[Callable[..., StreamReader]]:
     readers: list[StreamReader] = []
@@ -97,7 +106,7 @@ def reader_factory() -> Iterator[Callable[..., StreamReader]]:
 def test_local_file_loops_in_real_time_into_segments(tmp_path: Path, media: Path,
                                                      reader_factory) -> None:
     sink = RecordingSink(segments=tmp_path)
-    reader = reader_factory(IngestOptions(url=str(media)), sink)
+    reader = reader_factory(local(media), sink)
     wait_until(lambda: sink.frames >= 5 * FPS + 1, 20, "5 s of frames")
     span = sink.frame_times[5 * FPS] - sink.frame_times[0]
     assert 4.5 < span < 5.8  # real time, not as fast as decoding allows
@@ -120,7 +129,7 @@ def test_local_file_loops_in_real_time_into_segments(tmp_path: Path, media: Path
 
 def test_stop_reports_stopped_promptly(media: Path, reader_factory) -> None:
     sink = RecordingSink()
-    reader = reader_factory(IngestOptions(url=str(media)), sink)
+    reader = reader_factory(local(media), sink)
     wait_until(lambda: sink.frames > 0, 10, "a frame")
     started = time.monotonic()
     reader.stop()
@@ -134,7 +143,7 @@ def test_stop_reports_stopped_promptly(media: Path, reader_factory) -> None:
 
 def test_packets_only_without_decoding(media: Path, reader_factory) -> None:
     sink = RecordingSink()
-    reader = reader_factory(IngestOptions(url=str(media), decode=False), sink)
+    reader = reader_factory(local(media, decode=False), sink)
     wait_until(lambda: sum(map(len, sink.dts.values())) > 3 * FPS, 10, "packets")
     assert sink.frames == 0
     assert abs(reader.fps - FPS) < 3
@@ -142,8 +151,7 @@ def test_packets_only_without_decoding(media: Path, reader_factory) -> None:
 
 def test_unreadable_source_errors_and_backs_off(tmp_path: Path, reader_factory) -> None:
     sink = RecordingSink()
-    options = IngestOptions(url=str(tmp_path / "missing.mp4"), backoff_initial_s=0.1,
-                            backoff_max_s=0.4)
+    options = local(tmp_path / "missing.mp4", backoff_initial_s=0.1, backoff_max_s=0.4)
     reader = reader_factory(options, sink)
     wait_until(lambda: sink.count("connecting") >= 6, 10, "six attempts")
     assert reader.status in ("error", "connecting")
@@ -157,7 +165,7 @@ def test_unreadable_source_errors_and_backs_off(tmp_path: Path, reader_factory) 
 
 def test_failing_sink_does_not_stop_ingest(media: Path, reader_factory) -> None:
     sink = RecordingSink(fail_frames=True)
-    reader = reader_factory(IngestOptions(url=str(media)), sink)
+    reader = reader_factory(local(media), sink)
     wait_until(lambda: sum(map(len, sink.dts.values())) > 2 * FPS, 10, "packets")
     assert reader.status == "online" and sink.count("error") == 0
 
@@ -171,9 +179,58 @@ def test_invalid_options_are_refused(kwargs: dict) -> None:
         IngestOptions(url="rtsp://cam/x", **kwargs)
 
 
-def test_credentials_are_redacted() -> None:
-    assert redact("rtsp://admin:secret@10.0.0.5:554/h264") == "rtsp://***@10.0.0.5:554/h264"
-    assert redact("/videos/a.mp4") == "/videos/a.mp4"
+@pytest.mark.parametrize("url", [
+    "file:concat:/etc/passwd|/etc/apt/trusted.gpg.d/debian-archive-bookworm-stable.asc",
+    "file:///etc/passwd",
+    "http://169.254.169.254/latest/meta-data/",
+    "rtsp://admin:pa/ss@cam/s",
+])
+def test_refused_source_is_never_opened(url: str, tmp_path: Path, reader_factory) -> None:
+    # A row stored before the policy existed: the reader refuses it at every attempt.
+    sink = RecordingSink()
+    options = IngestOptions(url=url, backoff_initial_s=0.1, backoff_max_s=0.2,
+                            policy=SourcePolicy(local_dir=tmp_path))
+    reader = reader_factory(options, sink)
+    wait_until(lambda: sink.count("connecting") >= 3, 10, "three refused attempts")
+    assert sink.stream_codecs == [] and sink.frames == 0  # never opened
+    assert (reader.last_error or "").startswith("source refused: ")
+    assert "pa/ss" not in (reader.last_error or "")
+    with sink.lock:
+        reasons = {r for s, r, _ in sink.statuses if s == "error"}
+    assert reasons == {reader.last_error}
+
+
+def test_fifo_source_cannot_block_the_reader(tmp_path: Path, reader_factory) -> None:
+    # Opening a FIFO blocks in the kernel where no FFmpeg timeout reaches: never opened.
+    fifo = tmp_path / "camera.mp4"
+    os.mkfifo(fifo)
+    sink = RecordingSink()
+    reader = reader_factory(local(fifo, backoff_initial_s=0.1, backoff_max_s=0.2), sink)
+    wait_until(lambda: sink.count("error") >= 2, 10, "the FIFO to be refused")
+    assert "not a regular file" in (reader.last_error or "")
+    started = time.monotonic()
+    reader.stop(timeout=5)
+    assert reader.status == "stopped", time.monotonic() - started
+
+
+def test_silent_server_is_bounded_by_the_open_timeout(reader_factory) -> None:
+    # A source that accepts TCP and never answers: each open ends within its timeout.
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        held: list[socket.socket] = []
+        threading.Thread(target=lambda: [held.append(server.accept()[0]) for _ in range(8)],
+                         daemon=True).start()
+        sink = RecordingSink()
+        options = IngestOptions(url=f"rtsp://u:secret-pw@127.0.0.1:{server.getsockname()[1]}/x",
+                                timeout_s=1.0, backoff_initial_s=0.1, backoff_max_s=0.1)
+        reader = reader_factory(options, sink)
+        wait_until(lambda: sink.count("error") >= 2, 30, "two bounded open attempts")
+        assert "secret-pw" not in (reader.last_error or "")
+        reader.stop(timeout=10)
+        assert reader.status == "stopped"
+        for connection in held:
+            connection.close()
 
 
 # -- a real RTSP camera ---------------------------------------------------------------------
