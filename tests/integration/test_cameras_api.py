@@ -201,6 +201,45 @@ def test_repoint_purges_history(iris, client) -> None:
     client.delete(f"/api/cameras/{cid}")
 
 
+def _seed_event(iris, cid: int) -> Path:
+    engine = make_engine(iris.settings.resolved_database_url)
+    clip = iris.settings.root / "clips" / str(cid) / "kept.mp4"
+    clip.parent.mkdir(parents=True, exist_ok=True)
+    clip.write_bytes(b"old")
+    with Session(engine) as session:
+        session.add(Event(camera_id=cid, ts=datetime.now(UTC), clip_path=f"clips/{cid}/kept.mp4"))
+        session.commit()
+    return clip
+
+
+def _events(iris, cid: int) -> list[Event]:
+    with Session(make_engine(iris.settings.resolved_database_url)) as session:
+        return list(session.execute(select(Event).where(Event.camera_id == cid)).scalars())
+
+
+@pytest.mark.parametrize("new_url", [
+    "rtsp://admin:n3w-secret@127.0.0.1/stream?token=old&ch=1",  # new password
+    "rtsp://127.0.0.1/stream?ch=1",                             # credentials removed
+    "rtsp://other@127.0.0.1:554/stream?ch=1&token=new",         # default port, new token
+])
+def test_credentials_change_is_not_a_repoint(iris, client, new_url: str) -> None:
+    url = "rtsp://admin:s3cret@127.0.0.1/stream?token=old&ch=1"
+    cid = client.post("/api/cameras", json={"name": "Creds", "rtsp_url": url}).json()["id"]
+    try:
+        clip = _seed_event(iris, cid)
+        handle = ray.get_actor(f"camera-{cid}", namespace=iris.settings.ray_namespace)
+        updated = client.put(f"/api/cameras/{cid}", json={"rtsp_url": new_url})
+        assert updated.status_code == 200, updated.text
+        assert clip.exists() and len(_events(iris, cid)) == 1  # history kept
+        restarted = ray.get_actor(f"camera-{cid}", namespace=iris.settings.ray_namespace)
+        assert restarted._actor_id != handle._actor_id  # the worker uses the new secret
+
+        client.put(f"/api/cameras/{cid}", json={"rtsp_url": "rtsp://127.0.0.1/stream?ch=2"})
+        assert not clip.exists() and _events(iris, cid) == []  # another stream: purged
+    finally:
+        client.delete(f"/api/cameras/{cid}")
+
+
 def test_detect_classes(client) -> None:
     body = client.get("/api/cameras/detect/classes").json()
     assert "person" in body["classes"] and "car" in body["classes"]

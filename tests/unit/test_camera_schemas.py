@@ -35,6 +35,21 @@ def test_bad_urls_are_refused(url: str) -> None:
         CameraCreate(name="c", rtsp_url=url)
 
 
+@pytest.mark.parametrize(("url", "why"), [
+    ("file:concat:/etc/passwd|/etc/apt/trusted.gpg.d/debian-archive-bookworm-stable.asc",
+     "may not contain"),
+    ("subfile,,0,100,:/etc/passwd", "needs a scheme"),
+    ("http://169.254.169.254/latest/meta-data#.ans", "contains '#'"),
+    ("rtsp://admin:pa/ss@cam/s", "percent-encode the password"),
+])
+def test_ffmpeg_input_syntax_is_refused_with_the_reason(url: str, why: str) -> None:
+    with pytest.raises(ValidationError, match="rtsp_url") as refused:
+        CameraCreate(name="c", rtsp_url=url)
+    assert why in str(refused.value)
+    with pytest.raises(ValidationError, match=why):
+        CameraUpdate(rtsp_url=url)
+
+
 def test_trigger_classes_are_normalised() -> None:
     camera = CameraCreate(name="c", rtsp_url="rtsp://h/s", trigger_classes=" Person, car,person,")
     assert camera.trigger_classes == "person,car"

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response, status
+from fastapi.exceptions import RequestValidationError
 from sqlmodel import Session, col, select
 
 from iris.db.purge import delete_camera, purge_camera_events
@@ -26,6 +27,7 @@ from iris.serve.schemas.cameras import (
 )
 from iris.serve.schemas.ids import IdPath
 from iris.settings import Settings
+from iris.sources import SourcePolicy, SourceRefused, check_source, same_endpoint
 from iris.status import derive_status
 
 router = APIRouter()
@@ -63,6 +65,17 @@ def get_camera_or_404(session: Session, camera_id: int) -> Camera:
     return camera
 
 
+def _vet_source(url: str, settings: Settings) -> None:
+    """422 naming `rtsp_url` when this server's source policy refuses the URL."""
+    try:
+        check_source(url, SourcePolicy.from_settings(settings))
+    except SourceRefused as exc:
+        raise RequestValidationError([{
+            "type": "value_error", "loc": ("body", "rtsp_url"), "msg": f"Value error, {exc}",
+            "input": mask_url(url),
+        }]) from None
+
+
 def _sync(runtime: Runtime, camera_id: int) -> None:
     # The DB row is already committed: a worker failure must not turn a saved change into a 500.
     try:
@@ -92,6 +105,7 @@ def create_camera(
     body: CameraCreate, session: SessionDep, runtime: RuntimeDep, settings: SettingsDep
 ) -> Any:
     """Create a camera (starts its worker immediately when enabled)."""
+    _vet_source(body.rtsp_url, settings)
     camera = Camera(**body.model_dump())
     session.add(camera)
     session.commit()
@@ -135,13 +149,20 @@ def update_camera(
     settings: SettingsDep,
     root: RootDep,
 ) -> Any:
-    """Partial update; restarts the worker on URL or tuning change, purges history on repoint."""
+    """Partial update; restarts the worker on URL or tuning change, purges history on repoint.
+
+    A new URL that differs only in credentials (user info, credential query parameters) is
+    the same camera: the worker restarts, its history stays.
+    """
     camera = get_camera_or_404(session, camera_id)
     changes = body.model_dump(exclude_unset=True)
     if is_echo(changes.get("rtsp_url")):
         changes.pop("rtsp_url", None)
     changes = {k: v for k, v in changes.items() if v is not None and getattr(camera, k) != v}
-    repointed = "rtsp_url" in changes
+    if "rtsp_url" in changes:
+        _vet_source(changes["rtsp_url"], settings)
+    url_changed = "rtsp_url" in changes
+    repointed = url_changed and not same_endpoint(camera.rtsp_url, changes["rtsp_url"])
     needs_sync = bool(changes.keys() & (TUNING_FIELDS | {"rtsp_url", "enabled"}))
     for key, value in changes.items():
         setattr(camera, key, value)
@@ -154,7 +175,7 @@ def update_camera(
     session.refresh(camera)
     if needs_sync:
         _sync(runtime, camera_id)
-    if repointed or changes.get("enabled") is False:
+    if url_changed or changes.get("enabled") is False:
         _stop_hls(runtime, camera_id)
     return _public(camera, runtime.worker_states(), settings)
 

@@ -1,26 +1,27 @@
-"""Camera bodies: create, partial update (every field optional), and the masked public view."""
+"""Camera bodies: create, partial update (every field optional), and the masked public view.
+
+The URL's shape is checked here (`iris.sources.parse_source`: scheme, host, user info that
+FFmpeg and Python split alike); what this server's policy allows (http sources, local files,
+resolved addresses) needs the settings and is checked by the routes with `check_source`.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-MASK = "***"
-URL_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "file")
+from iris.redact import MASK, redact_url
+from iris.sources import parse_source
+
 _CLASS_TOKEN = re.compile(r"^[a-z0-9][a-z0-9 _-]*$")
 
 
 def mask_url(url: str) -> str:
-    """Redact embedded credentials, keep the host: rtsp://u:p@host/s → rtsp://***@host/s."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return parts._replace(netloc=f"{MASK}@{host}").geturl()
+    """The URL as the API shows it: rtsp://u:p@host/s → rtsp://***@host/s (`redact_url`)."""
+    return redact_url(url)
 
 
 def is_echo(url: str | None) -> bool:
@@ -30,11 +31,7 @@ def is_echo(url: str | None) -> bool:
 
 def _check_url(url: str) -> str:
     url = url.strip()
-    scheme = urlsplit(url).scheme.lower()
-    if scheme not in URL_SCHEMES:
-        raise ValueError(f"URL scheme must be one of {', '.join(URL_SCHEMES)}")
-    if scheme != "file" and not urlsplit(url).hostname:
-        raise ValueError("URL has no host")
+    parse_source(url)  # SourceRefused is a ValueError: pydantic words it as a 422
     return url
 
 
