@@ -20,6 +20,8 @@ from iris.types import Detections
 log = logging.getLogger("iris.camera")
 
 DETECT_TIMEOUT_S = 30.0
+#: Default bound of one camera's stop (a restart or disable; shutdowns pass their share).
+STOP_TIMEOUT_S = 8.0
 
 
 class ServeDetector:
@@ -116,6 +118,7 @@ class CameraActor:
                                     ServeEmbedder(config.serve_app_name),
                                     ActorIdentity(config.ray_namespace))
         self._stopping = threading.Event()
+        self._stopper: threading.Thread | None = None
         self._worker.start()
         self._beat = threading.Thread(target=self._heartbeat_loop, name="heartbeat", daemon=True)
         self._beat.start()
@@ -139,11 +142,25 @@ class CameraActor:
                             self._config.camera_id)
                 self.stop()
 
-    def stop(self) -> bool:
-        """Finish the open event, finalise the partial segment, release the stream."""
+    def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> bool:
+        """Finish the open event, finalise the partial segment, release the stream.
+
+        Waits at most `timeout_s`: True when the worker stopped in time, False when it is
+        still busy (a source stuck in FFmpeg, a clip being cut); the manager then kills this
+        actor. Repeated calls wait for the same stop.
+        """
         if not self._stopping.is_set():
             self._stopping.set()
-            self._worker.stop()
+            self._stopper = threading.Thread(target=self._worker.stop, name="stop", daemon=True)
+            self._stopper.start()
+        stopper = self._stopper
+        if stopper is None or stopper is threading.current_thread():
+            return True
+        stopper.join(max(0.0, timeout_s))
+        if stopper.is_alive():
+            log.warning("camera %s: still stopping after %.1f s", self._config.camera_id,
+                        timeout_s)
+            return False
         return True
 
     def state(self) -> dict[str, Any]:

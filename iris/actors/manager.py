@@ -2,7 +2,9 @@
 
 Routes call `sync(camera_id)` after any change of a camera row; the manager compares the row's
 resolved config with what runs and starts, stops or restarts the `camera-<id>` actor. Camera
-actors heartbeat here about once a second; the ingress reads `states()`.
+actors heartbeat here about once a second; the ingress reads `states()`. `stop_all` stops every
+camera at once within a budget and kills what has not stopped by then, so no source (a stuck
+stream, a FIFO, a slow disk) can hold a shutdown hostage.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import ray
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from iris.actors.camera import CameraActor
+from iris.actors.camera import STOP_TIMEOUT_S, CameraActor
 from iris.actors.config import CameraConfig
 from iris.db.engine import make_engine
 from iris.db.tables import Camera
@@ -27,7 +29,9 @@ log = logging.getLogger("iris.manager")
 
 MANAGER_NAME = "WorkerManager"
 PERSIST_EVERY_S = 10.0
-STOP_TIMEOUT_S = 10.0
+#: Of a `stop_all` budget, the part kept for killing the cameras that did not stop and for
+#: persisting their status; the rest is each camera's share to stop cleanly.
+KILL_MARGIN_S = 2.0
 
 
 def camera_actor_name(camera_id: int) -> str:
@@ -92,11 +96,46 @@ class WorkerManager:
             self._start(desired)
             return "restarted" if current is not None else "started"
 
-    def stop_all(self) -> None:
-        """Stop every camera worker (clean shutdown)."""
-        with self._lock:
-            for camera_id in list(self._workers):
-                self._stop(camera_id)
+    def stop_all(self, timeout_s: float | None = None) -> list[int]:
+        """Stop every camera worker at once, within `timeout_s` (clean shutdown).
+
+        Every camera gets the budget less `KILL_MARGIN_S` to finish its event and segment;
+        whatever has not stopped by then is killed. Returns the stopped camera ids.
+
+        Args:
+            timeout_s: the whole budget; default the `stop_timeout_seconds` setting.
+        """
+        budget = self._settings.stop_timeout_seconds if timeout_s is None else timeout_s
+        share = max(0.5, budget - KILL_MARGIN_S)
+        # A sync may hold the lock for a camera's whole restart: take the workers anyway.
+        locked = self._lock.acquire(timeout=min(1.0, share / 4))
+        try:
+            workers, self._workers = self._workers, {}
+            self._states.clear()
+        finally:
+            if locked:
+                self._lock.release()
+        pending = {handle.stop.remote(share): camera_id
+                   for camera_id, (handle, _) in workers.items()}
+        done: list[Any] = []
+        late: list[Any] = []
+        if pending:
+            done, late = ray.wait(list(pending), num_returns=len(pending), timeout=share)
+        for ref in done:
+            try:
+                clean = bool(ray.get(ref, timeout=0))
+            except Exception as exc:  # noqa: BLE001 - a dead worker: killed below anyway
+                log.warning("camera %s: clean stop failed (%s)", pending[ref], exc)
+                continue
+            if not clean:
+                late.append(ref)
+        for ref in late:
+            log.warning("camera %s: not stopped within %.1f s; killing", pending[ref], share)
+        for camera_id, (handle, config) in workers.items():
+            ray.kill(handle, no_restart=True)
+            self._persist(camera_id, "offline", None, force=True)
+            log.info("camera %s (%s): worker stopped", camera_id, config.name)
+        return sorted(workers)
 
     def _start(self, config: CameraConfig) -> None:
         name = camera_actor_name(config.camera_id)
@@ -122,7 +161,7 @@ class WorkerManager:
         handle, config = self._workers.pop(camera_id)
         self._states.pop(camera_id, None)
         try:
-            ray.get(handle.stop.remote(), timeout=STOP_TIMEOUT_S)
+            ray.get(handle.stop.remote(STOP_TIMEOUT_S), timeout=STOP_TIMEOUT_S + 2)
         except Exception as exc:  # noqa: BLE001 - a dead or stuck worker is killed below anyway
             log.warning("camera %s: clean stop failed (%s); killing", camera_id, exc)
         ray.kill(handle, no_restart=True)
