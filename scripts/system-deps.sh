@@ -7,7 +7,7 @@ profile=${1:-runtime}
 runtime_pkgs=(ffmpeg)
 test_pkgs=(ffmpeg gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav python3-gi
-  chromium nginx postgresql openssl fonts-dejavu-core)
+  chromium nginx postgresql openssl fonts-dejavu-core mosquitto mosquitto-clients)
 
 case "$profile" in
   runtime) pkgs=("${runtime_pkgs[@]}") ;;
