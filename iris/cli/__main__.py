@@ -1,0 +1,7 @@
+"""``python -m iris.cli``: the same as the ``iris`` command."""
+
+import sys
+
+from iris.cli import main
+
+sys.exit(main())
