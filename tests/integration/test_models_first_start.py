@@ -1,0 +1,68 @@
+"""`iris up` on a fresh data dir fetches its models from a mirror on loopback before it starts,
+and the detector is available; a second start downloads nothing; offline it says so in one line
+and starts with the motion fallback.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import pytest
+
+from iris.models.face_standins import build_face_pack
+from iris.models.standins import build_standin_detector
+from iris.runner import run_forever
+from tests.integration.iris_process import IrisProcess
+from tests.support.model_mirror import ModelMirror, manifest_for, write_manifest, zip_pack
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif("ensure_models" not in inspect.getsource(run_forever),
+                       reason="iris.runner.run_forever does not call ensure_models yet"),
+]
+
+
+def detector_available(iris: IrisProcess) -> bool:
+    with iris.client() as client:
+        return bool(client.get("/api/system").json()["backend"]["detector_available"])
+
+
+def test_first_start_fetches_models_and_the_second_fetches_nothing(tmp_path: Path) -> None:
+    detector = build_standin_detector(tmp_path / "src" / "yolo11n.onnx").read_bytes()
+    pack = build_face_pack(tmp_path / "src")
+    archive = zip_pack(pack)
+    manifest = write_manifest(tmp_path / "manifest.json",
+                              manifest_for(detector, pack, archive))
+    log = tmp_path / "iris.log"
+    with ModelMirror() as mirror:
+        mirror.state.files = {"yolo11n.onnx": detector, "buffalo_l.zip": archive}
+        iris = IrisProcess(tmp_path / "data", log, IRIS_MODELS_BASE_URL=mirror.url,
+                           IRIS_MODELS_MANIFEST=str(manifest))
+        iris.start()
+        try:
+            assert detector_available(iris)
+        finally:
+            iris.stop()
+        asked = len(mirror.state.requests)
+        assert "models: fetched yolo11n.onnx, buffalo_l" in log.read_text()
+
+        iris.start()
+        try:
+            assert detector_available(iris)
+        finally:
+            iris.stop()
+        assert len(mirror.state.requests) == asked
+
+
+def test_offline_start_is_one_line_and_uses_motion(tmp_path: Path) -> None:
+    log = tmp_path / "iris.log"
+    iris = IrisProcess(tmp_path / "data", log, IRIS_MODELS_BASE_URL="http://127.0.0.1:9")
+    iris.start()
+    try:
+        assert not detector_available(iris)
+    finally:
+        iris.stop()
+    lines = [line for line in log.read_text().splitlines()
+             if line.startswith(("offline:", "models:"))]
+    assert len(lines) == 1 and lines[0].startswith("offline: no models fetched, using motion")
