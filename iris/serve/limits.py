@@ -121,6 +121,20 @@ class PrincipalSessions:
         self._seen.setdefault(principal, live)[camera_id] = self._clock()
         return new
 
+    def would_exceed(self, principal: str, camera_id: int) -> bool:
+        """True when claiming `camera_id` now would be refused (before `keep_only`)."""
+        live = self._live(principal)
+        return camera_id not in live and len(live) >= self.per_principal
+
+    def keep_only(self, principal: str, cameras: set[int]) -> None:
+        """Forget claims on sessions that no longer run (closed by a camera delete, reaped)."""
+        live = {camera: seen for camera, seen in self._live(principal).items()
+                if camera in cameras}
+        if live:
+            self._seen[principal] = live
+        else:
+            self._seen.pop(principal, None)
+
     def release(self, principal: str, camera_id: int) -> None:
         """The caller closed the camera's session (or starting it failed)."""
         live = self._seen.get(principal, {})

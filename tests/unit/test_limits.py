@@ -107,3 +107,15 @@ def test_hls_sessions_cap_each_principal_and_lapse_when_idle() -> None:
     assert sessions.claim("ada", 3) is True
     sessions.release("ada", 3)
     assert sessions.watching("ada") == {2}
+
+
+def test_claims_on_sessions_closed_elsewhere_are_forgotten() -> None:
+    """A camera deleted while watched closes its session without the viewer's close call."""
+    sessions = PrincipalSessions(per_principal=2, idle_s=30, clock=lambda: 100.0)
+    sessions.claim("ann", 1)
+    sessions.claim("ann", 2)
+    assert sessions.would_exceed("ann", 3)
+    sessions.keep_only("ann", {2, 7})  # camera 1's session is gone
+    assert not sessions.would_exceed("ann", 3)
+    assert sessions.claim("ann", 3) is True
+    assert sessions.watching("ann") == {2, 3}

@@ -95,6 +95,9 @@ async def hls_playlist(
     if actor is None:
         raise _unavailable("HLS unavailable: the Ray runtime is not running.")
     sessions, who = _sessions(request, settings), principal_key(principal)
+    if sessions.would_exceed(who, camera_id) and (running := await _running(actor)) is not None:
+        # Claims outlive sessions closed elsewhere (camera deleted or disabled, idle reap).
+        sessions.keep_only(who, running)
     new = sessions.claim(who, camera_id)  # 429 past this caller's share, before any start
     try:
         result = await _ensure(actor, camera_id)
@@ -106,6 +109,16 @@ async def hls_playlist(
     if new and result.state not in ("ready", "starting"):
         sessions.release(who, camera_id)
     return _playlist_or_error(result)
+
+
+async def _running(actor: Any) -> set[int] | None:
+    """Cameras whose HLS session runs now; None when the actor cannot say."""
+    try:
+        listed = await asyncio.wait_for(actor.sessions.remote(), CALL_TIMEOUT_S)
+    except Exception as exc:  # noqa: BLE001 - keep every claim: refusing is the safe side
+        log.warning("HLS session list unavailable: %s", exc)
+        return None
+    return {int(entry["camera_id"]) for entry in listed}
 
 
 async def _ensure(actor: Any, camera_id: int) -> EnsureResult:
