@@ -4,18 +4,20 @@
  * Why: <img>, <video> and native HLS cannot send an Authorization header, and the API accepts
  * either the SSO header (nginx) or a bearer key. Behind nginx the SSO cookie already does the
  * job and this worker is a no-op. With a bearer key (SSH tunnel, CLI setups), this worker adds
- * `Authorization: Bearer <key>` to same-origin GET/HEAD requests under /api/ that lack one:
+ * the key (auth.js's authHeaders) to same-origin GET/HEAD requests of the API that lack one:
  * thumbnails, snapshots, MJPEG streams (multipart responses are passed through untouched, so
  * closing the <img> closes the stream), clip Range requests (the Range header is kept, 206
  * answers pass through) and HLS playlists and segments.
  *
  * The key is never persisted here: the page keeps it in sessionStorage and posts it to the
  * worker. A worker the browser stopped and restarted has lost it, so it asks the page again.
+ * A module worker (auth.js registers it so), sharing the page's modules.
  */
 
+import { authHeaders } from "./js/auth.js";
+import { isApiUrl } from "./js/endpoints.js";
+
 const KEY_TIMEOUT_MS = 1500;
-// The API sits beside the app: /api/ at the root, or <prefix>/api/ when served under a prefix.
-const API_PATH = new URL("api/", self.registration.scope).pathname;
 let apiKey = null; // null: unknown (ask a page); "": the page has none (SSO or open API)
 
 self.addEventListener("install", () => self.skipWaiting());
@@ -31,7 +33,8 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET" && request.method !== "HEAD") return;
   const url = new URL(request.url);
-  if (url.origin !== self.location.origin || !url.pathname.startsWith(API_PATH)) return;
+  // The API sits beside the app, under whatever prefix the app is served at.
+  if (url.origin !== self.location.origin || !isApiUrl(url, self.registration.scope)) return;
   if (request.headers.has("Authorization")) return; // api.js already sent the key
   event.respondWith(withKey(event));
 });
@@ -41,7 +44,7 @@ async function withKey(event) {
   const key = apiKey !== null ? apiKey : await askPage(event.clientId);
   if (!key) return fetch(request);
   const headers = new Headers(request.headers);
-  headers.set("Authorization", `Bearer ${key}`);
+  for (const [name, value] of Object.entries(authHeaders(key))) headers.set(name, value);
   // A fresh same-origin request: the media/no-cors original would silently drop the header.
   return fetch(new Request(request.url, {
     method: request.method,

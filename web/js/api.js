@@ -1,6 +1,7 @@
-// The only way the app talks to Iris: JSON in and out, credentials attached, errors made readable.
+// How the app talks to Iris: JSON in and out, credentials attached, errors made readable.
+// Which paths exist is endpoints.js's business; this module only carries the calls.
 
-import { getKey } from "./auth.js";
+import { authHeaders, getKey } from "./auth.js";
 
 /** An API answer that was not 2xx: `status` and the server's `detail`, as `message`. */
 export class ApiError extends Error {
@@ -12,11 +13,12 @@ export class ApiError extends Error {
   }
 }
 
-/** Statuses that mean "this backend does not offer that resource (yet)". */
-const UNAVAILABLE = new Set([404, 501, 503]);
-
-export function isUnavailable(error) {
-  return error instanceof ApiError && UNAVAILABLE.has(error.status);
+/**
+ * A 503: the server cannot offer this right now, and says why (face features without face
+ * models, HLS disabled or full). Views show the reason instead of a retry button.
+ */
+export function isServiceUnavailable(error) {
+  return error instanceof ApiError && error.status === 503;
 }
 
 let loginHandler = null;
@@ -28,11 +30,12 @@ export function setLoginHandler(handler) {
 }
 
 /**
- * An absolute URL for an API path. Paths from the API ("/api/events/1/clip") and from the app
- * ("/api/cameras") resolve next to index.html, so the app also works under a path prefix.
+ * An absolute URL for a path of the server. Paths the API answers with (an event's clip_url)
+ * and endpoints.js's resolve next to index.html (`base`), so the app also works under a path
+ * prefix. Empty query values are left out.
  */
-export function apiUrl(path, query = null) {
-  const url = new URL(String(path).replace(/^\/+/, ""), document.baseURI);
+export function apiUrl(path, query = null, base = document.baseURI) {
+  const url = new URL(String(path).replace(/^\/+/, ""), base);
   for (const [key, value] of Object.entries(query || {})) {
     if (value === null || value === undefined || value === "") continue;
     url.searchParams.set(key, String(value));
@@ -55,14 +58,12 @@ export function messageFrom(body, status) {
 }
 
 /**
- * Call the API. Options: method, json (body), form (FormData), query, signal.
- * Resolves to parsed JSON (or text, or null for 204). Rejects with ApiError; on 401 it asks
- * for a key once and retries.
+ * Make one API request. Options: method, json (body), form (FormData), query, signal, and `key` (a
+ * bearer key to try instead of the stored one: the sign-in check). Resolves to parsed JSON
+ * (or text, or null for 204). Rejects with ApiError; on 401 it asks for a key once and retries.
  */
-export async function api(path, { method = "GET", json, form, query, signal } = {}, retried = false) {
-  const headers = { Accept: "application/json" };
-  const key = getKey();
-  if (key) headers.Authorization = `Bearer ${key}`;
+export async function request(path, { method = "GET", json, form, query, signal, key } = {}, retried = false) {
+  const headers = { Accept: "application/json", ...authHeaders(key ?? getKey()) };
   let body;
   if (json !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -80,11 +81,11 @@ export async function api(path, { method = "GET", json, form, query, signal } = 
     throw new ApiError(0, "Cannot reach the Iris server. Check the connection and try again.");
   }
   const payload = await readBody(response);
-  if (response.status === 401 && !retried && loginHandler) {
+  if (response.status === 401 && !retried && key === undefined && loginHandler) {
     if (!pendingLogin) {
       pendingLogin = loginHandler(messageFrom(payload, 401)).finally(() => { pendingLogin = null; });
     }
-    if (await pendingLogin) return api(path, { method, json, form, query, signal }, true);
+    if (await pendingLogin) return request(path, { method, json, form, query, signal }, true);
   }
   if (!response.ok) throw new ApiError(response.status, messageFrom(payload, response.status), payload);
   return payload;
@@ -100,31 +101,13 @@ async function readBody(response) {
   }
 }
 
-/** Lists come as arrays or as {items, total}; views want both shapes the same. */
-export function itemsOf(payload) {
-  if (Array.isArray(payload)) return { items: payload, total: payload.length };
-  const items = (payload && (payload.items || payload.results || payload.data)) || [];
-  return { items, total: payload && Number.isFinite(payload.total) ? payload.total : items.length };
-}
-
-let routesPromise = null;
-
 /**
- * Whether the server offers a resource ("/api/identities"), from its OpenAPI schema, so views
- * for resources that are not built can say so without a failing request. Unknown → true.
+ * A POST that outlives the page (closing a stream as the tab goes away). With the SSO cookie a
+ * beacon carries the credentials; a beacon cannot carry a bearer key, so then a keepalive
+ * fetch (which also survives the page) sends it. Fire and forget: nothing to wait for.
  */
-export async function offers(prefix) {
-  if (!routesPromise) {
-    routesPromise = api("/api/openapi.json")
-      .then((schema) => Object.keys((schema && schema.paths) || {}))
-      .catch(() => null);
-  }
-  const paths = await routesPromise;
-  if (!paths || !paths.length) return true;
-  return paths.some((path) => path === prefix || path.startsWith(`${prefix}/`));
-}
-
-/** Forget the cached schema (after a login the schema becomes readable). */
-export function forgetRoutes() {
-  routesPromise = null;
+export function sendAndForget(path) {
+  const url = apiUrl(path);
+  if (!getKey() && navigator.sendBeacon && navigator.sendBeacon(url)) return;
+  fetch(url, { method: "POST", keepalive: true, headers: authHeaders() }).catch(() => {});
 }

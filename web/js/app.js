@@ -1,10 +1,11 @@
 // The shell: navigation, hash routing (#/live, #/events?…), sign-in, and the session footer.
 
-import { ApiError, api, apiUrl, forgetRoutes, setLoginHandler } from "./api.js";
+import { ApiError, setLoginHandler } from "./api.js";
 import { getKey, setKey, startServiceWorker } from "./auth.js";
 import { openDialog } from "./components/dialog.js";
 import { errorState, h, replace, spinner, svg } from "./components/dom.js";
 import { toastError } from "./components/toast.js";
+import { api } from "./endpoints.js";
 
 const ICONS = {
   live: "M3 6h13v12H3zM16 10l5-3v10l-5-3",
@@ -126,11 +127,12 @@ async function askForKey(message) {
     ],
     async onSubmit() {
       const key = input.value.trim();
-      const response = await fetch(apiUrl("/api/system"), { headers: { Authorization: `Bearer ${key}` }, cache: "no-store" });
-      if (response.status === 401) throw new Error("That API key is not valid.");
-      if (!response.ok) throw new Error(`The server answered ${response.status}.`);
+      try {
+        await api.system.info({ key }); // this key, not the stored one, and no second prompt
+      } catch (error) {
+        throw error instanceof ApiError && error.status === 401 ? new Error("That API key is not valid.") : error;
+      }
       setKey(key);
-      forgetRoutes();
       return true;
     },
   });
@@ -156,7 +158,7 @@ async function boot() {
   setLoginHandler(askForKey);
   await startServiceWorker();
   try {
-    renderSession(await api("/api/system"));
+    renderSession(await api.system.info());
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 401)) toastError("Iris is not reachable", error);
   }

@@ -1,10 +1,13 @@
 // Credentials: the SSO cookie needs nothing from us; a bearer key is entered once per tab.
 //
-// The key lives in sessionStorage (gone when the tab closes) and is sent as
-// `Authorization: Bearer` by api.js. Media elements cannot send headers, so the service
-// worker (../sw.js) adds the header to the browser's own /api/ requests; it asks this page for
-// the key whenever it has none in memory. Where no service worker can run (a non-secure
-// origin other than localhost), media.js falls back to fetch() + object URLs.
+// The key lives in sessionStorage (gone when the tab closes); authHeaders() is the one place
+// it becomes a header, for api.js, media.js's scripted fetches and the service worker alike.
+// Media elements cannot send headers, so the service worker (../sw.js) adds the header to the
+// browser's own API requests; it asks this page for the key whenever it has none in memory.
+// Where no service worker can run (a non-secure origin other than localhost), media.js falls
+// back to fetch() + object URLs.
+//
+// Nothing here runs at import: the service worker imports this module too.
 
 const STORE = "iris.apiKey";
 const READY_TIMEOUT_MS = 4000;
@@ -15,6 +18,14 @@ export function getKey() {
   } catch {
     return "";
   }
+}
+
+/**
+ * The headers that carry a credential: `Authorization: Bearer <key>` for a key (this tab's by
+ * default), none without one (the SSO cookie travels by itself).
+ */
+export function authHeaders(key = getKey()) {
+  return key ? { Authorization: `Bearer ${key}` } : {};
 }
 
 export function setKey(key) {
@@ -60,7 +71,7 @@ export async function startServiceWorker() {
     }
   });
   try {
-    const registration = await container.register("sw.js", { scope: "./" });
+    const registration = await container.register("sw.js", { scope: "./", type: "module" });
     const ready = await Promise.race([container.ready, timeout(READY_TIMEOUT_MS)]);
     if (!ready) return false;
     if (!container.controller) {

@@ -89,6 +89,26 @@ export function errorState(error, retry = null) {
 }
 
 /**
+ * Load what a view needs before it can draw. When that fails, `where` shows why (a 404 as
+ * `notFound()`, anything else as the error with a `retry`) and the answer is undefined; a load
+ * aborted because the view went away shows nothing.
+ */
+export async function loadOrExplain(where, load, { retry = null, notFound = null } = {}) {
+  try {
+    return await load();
+  } catch (error) {
+    if (error.name === "AbortError") return undefined;
+    replace(where, notFound && error.status === 404 ? notFound() : errorState(error, retry));
+    return undefined;
+  }
+}
+
+/** A button-looking link back to a list ("All cameras"), for a not-found state. */
+export function backLink(href, text) {
+  return h("a", { class: "btn", href }, text);
+}
+
+/**
  * Load a view, then reload it every `everyMs` while it is shown. A failed first load shows
  * the error (with retry) in `body`; later failures keep the last good content.
  * Returns the view's cleanup (stops the timer), or undefined when the first load failed.
@@ -104,11 +124,9 @@ export async function loadAndRefresh(load, body, retry, everyMs) {
   return () => clearInterval(refresh);
 }
 
-/** Shown when a resource of the contract is not served by this backend yet. */
-export function unavailableState(what, error = null) {
-  const detail = error && error.message && error.status !== 404 ? ` (${error.message})` : "";
-  return emptyState(`${what}: not available yet`,
-    `This Iris server does not offer this feature yet${detail}. The rest of the app keeps working.`);
+/** What the server cannot offer right now (a 503, e.g. face models missing), in its words. */
+export function unavailableState(what, error) {
+  return emptyState(`${what}: unavailable right now`, `${error.message} The rest of the app keeps working.`);
 }
 
 /** A page header: title, optional subtitle and actions on the right. */
@@ -116,6 +134,11 @@ export function pageHeader(title, subtitle = "", ...actions) {
   return h("header", { class: "page-head" },
     h("div", {}, h("h1", { text: title }), subtitle ? h("p", { class: "muted", text: subtitle }) : null),
     h("div", { class: "page-actions" }, actions));
+}
+
+/** Add actions to a page header shown earlier (a list's "Clear all…" once the list exists). */
+export function addActions(header, ...actions) {
+  append(header.querySelector(".page-actions"), actions);
 }
 
 /** A labelled form field wrapper. */

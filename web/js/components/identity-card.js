@@ -20,9 +20,3 @@ export function identityThumb(identity) {
   const url = identity.rep_thumb_url || identity.face_thumb_url;
   return url ? mediaImg(url, { alt: "" }) : h("div", { class: "no-thumb", text: identity.object_class || "?" });
 }
-
-/** A sighting's crop URL: the API's own when it says, else the contract's route. */
-export function sightingThumbUrl(sighting) {
-  if ("thumb_url" in sighting) return sighting.thumb_url;
-  return `/api/identities/sightings/${sighting.id}/thumbnail`;
-}

@@ -7,13 +7,12 @@
 // become object URLs, and MJPEG is read with fetch() and split into frames here.
 
 import { apiUrl } from "../api.js";
-import { getKey, mediaNeedsScript } from "../auth.js";
+import { authHeaders, mediaNeedsScript } from "../auth.js";
+import { api } from "../endpoints.js";
 import { h } from "./dom.js";
 
 async function fetchBlobUrl(path, signal) {
-  const response = await fetch(apiUrl(path), {
-    headers: { Authorization: `Bearer ${getKey()}` }, signal, credentials: "same-origin",
-  });
+  const response = await fetch(apiUrl(path), { headers: authHeaders(), signal, credentials: "same-origin" });
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
   return URL.createObjectURL(await response.blob());
 }
@@ -82,7 +81,7 @@ export function liveImage(cameraId, { fps = null, mode = "mjpeg", alt = "" } = {
     const next = () => { if (running) timer = setTimeout(pollSnapshot, 1000 / (fps || 2)); };
     img.addEventListener("load", next, { once: true });
     img.addEventListener("error", next, { once: true });
-    setImageSource(img, `/api/live/${cameraId}/snapshot?t=${Date.now()}`);
+    setImageSource(img, api.live.snapshotUrl(cameraId, { t: Date.now() }));
   }
 
   function start() {
@@ -92,9 +91,9 @@ export function liveImage(cameraId, { fps = null, mode = "mjpeg", alt = "" } = {
       pollSnapshot();
     } else if (mediaNeedsScript()) {
       controller = new AbortController();
-      readMjpeg(apiUrl(`/api/live/${cameraId}/stream`, { fps }), img, controller.signal);
+      readMjpeg(api.live.streamUrl(cameraId, fps), img, controller.signal);
     } else {
-      img.src = apiUrl(`/api/live/${cameraId}/stream`, { fps });
+      img.src = api.live.streamUrl(cameraId, fps);
     }
   }
 
@@ -122,7 +121,7 @@ function indexOf(bytes, pattern, from = 0) {
 /** Read a multipart/x-mixed-replace JPEG stream with fetch() and show each frame in `img`. */
 async function readMjpeg(url, img, signal) {
   try {
-    const response = await fetch(url, { headers: { Authorization: `Bearer ${getKey()}` }, signal });
+    const response = await fetch(url, { headers: authHeaders(), signal });
     if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
     const reader = response.body.getReader();
     let buffer = new Uint8Array(0);

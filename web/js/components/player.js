@@ -1,10 +1,11 @@
 // Clip playback in a dialog: <video controls> on the event's clip (Range requests → seeking).
 
-import { api, apiUrl } from "../api.js";
+import { apiUrl } from "../api.js";
+import { api } from "../endpoints.js";
 import { confirmDialog } from "./dialog.js";
 import { h } from "./dom.js";
 import { duration, when } from "./format.js";
-import { setVideoSource } from "./media.js";
+import { mediaImg, setVideoSource } from "./media.js";
 import { toast, toastError } from "./toast.js";
 
 /**
@@ -12,7 +13,7 @@ import { toast, toastError } from "./toast.js";
  * `onDeleted(id)` runs after the user deleted it from the player.
  */
 export function playEvent(event, { cameraName = "", onDeleted = null } = {}) {
-  const clip = event.clip_url || `/api/events/${event.id}/clip`;
+  const clip = event.clip_url || api.events.clipUrl(event.id);
   const video = h("video", { class: "player-video", controls: true, autoplay: true, playsInline: true, preload: "auto" });
   video.muted = true; // autoplay is allowed muted; the controls unmute
   const release = setVideoSource(video, clip);
@@ -29,7 +30,7 @@ export function playEvent(event, { cameraName = "", onDeleted = null } = {}) {
   const remove = async () => {
     if (!(await confirmDialog({ title: "Delete this event?", message: "The clip and thumbnail are deleted too. This cannot be undone." }))) return;
     try {
-      await api(`/api/events/${event.id}`, { method: "DELETE" });
+      await api.events.remove(event.id);
       toast("Event deleted.", "success");
       close();
       if (onDeleted) onDeleted(event.id);
@@ -62,4 +63,13 @@ export function playEvent(event, { cameraName = "", onDeleted = null } = {}) {
   dialog.showModal();
   video.focus();
   return dialog;
+}
+
+/** A clip as a small button (thumbnail, camera, time, length) that plays it; lists of clips. */
+export function clipChip(event, cameraName) {
+  return h("button", {
+    class: "clip-chip", type: "button", disabled: !event.clip_url,
+    onclick: () => playEvent(event, { cameraName }),
+  }, event.thumb_url ? mediaImg(event.thumb_url, { alt: "" }) : h("div", { class: "no-thumb", text: "▶" }),
+  h("span", {}, `${cameraName} · ${when(event.ts)} · ${duration(event.duration)}`));
 }

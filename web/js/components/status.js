@@ -1,8 +1,15 @@
-// A camera's state as a badge: online (with fps), connecting, offline, error (with the reason).
+// A camera as the views show it: its name, and its state as a badge (online with fps,
+// connecting, offline, error with the reason).
 
 import { h } from "./dom.js";
 
 const LABELS = { online: "Online", offline: "Offline", error: "Error", connecting: "Connecting" };
+
+/** `(id) → name` over a camera list; an id it lacks (a deleted camera) reads "Camera <id>". */
+export function cameraNamer(cameras) {
+  const names = new Map(cameras.map((c) => [c.id, c.name]));
+  return (id) => names.get(id) || `Camera ${id}`;
+}
 
 export function statusText(camera, { fps = true } = {}) {
   if (!camera.enabled) return "Disabled";

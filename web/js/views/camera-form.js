@@ -1,9 +1,9 @@
 // Add or edit a camera (#/cameras/new, #/cameras/<id>): every tuning field of the contract.
 
-import { api } from "../api.js";
 import { confirmDialog } from "../components/dialog.js";
-import { emptyState, errorState, field, h, pageHeader, replace, spinner } from "../components/dom.js";
+import { backLink, emptyState, field, h, loadOrExplain, pageHeader, replace, spinner } from "../components/dom.js";
 import { toast, toastError } from "../components/toast.js";
+import { api } from "../endpoints.js";
 
 /** The contract's tuning fields with their ranges and create defaults. */
 const TUNING = [
@@ -79,21 +79,12 @@ function readForm(form, picker) {
 export async function mount(root, { arg, signal, rerender }) {
   const isNew = arg === "new";
   replace(root, spinner(isNew ? "Preparing the form…" : "Loading camera…"));
-  let camera = null;
-  let detect = { classes: [], default: ["person"], available: true };
-  try {
-    [camera, detect] = await Promise.all([
-      isNew ? null : api(`/api/cameras/${Number(arg)}`, { signal }),
-      api("/api/cameras/detect/classes", { signal }),
-    ]);
-  } catch (error) {
-    if (error.status === 404) {
-      replace(root, emptyState("Camera not found", "It may have been deleted.", h("a", { class: "btn", href: "#/cameras" }, "All cameras")));
-    } else {
-      replace(root, errorState(error, rerender));
-    }
-    return;
-  }
+  const loaded = await loadOrExplain(root, () => Promise.all([
+    isNew ? null : api.cameras.get(Number(arg), { signal }),
+    api.cameras.detectClasses({ signal }),
+  ]), { retry: rerender, notFound: () => emptyState("Camera not found", "It may have been deleted.", backLink("#/cameras", "All cameras")) });
+  if (!loaded) return;
+  const [camera, detect] = loaded;
 
   const current = camera || {};
   const selected = camera ? (camera.trigger_classes || "").split(",").filter(Boolean) : detect.default || ["person"];
@@ -146,8 +137,8 @@ export async function mount(root, { arg, signal, rerender }) {
     saveBtn.disabled = true;
     try {
       const saved = isNew
-        ? await api("/api/cameras", { method: "POST", json: body })
-        : await api(`/api/cameras/${current.id}`, { method: "PUT", json: body });
+        ? await api.cameras.create(body)
+        : await api.cameras.update(current.id, body);
       toast(isNew ? `Added ${saved.name}.` : `Saved ${saved.name}.`, "success");
       location.hash = "#/cameras";
     } catch (error) {

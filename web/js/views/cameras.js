@@ -1,11 +1,11 @@
 // Cameras: the list with live status; add, edit (#/cameras/<id>), delete.
 
-import { api } from "../api.js";
 import { confirmDialog } from "../components/dialog.js";
 import { emptyState, h, loadAndRefresh, pageHeader, replace, spinner } from "../components/dom.js";
 import { ago } from "../components/format.js";
 import { statusBadge } from "../components/status.js";
 import { toast, toastError } from "../components/toast.js";
+import { api } from "../endpoints.js";
 
 const REFRESH_MS = 5000;
 
@@ -48,7 +48,7 @@ export async function mount(root, { signal, rerender }) {
     });
     if (!sure) return;
     try {
-      await api(`/api/cameras/${camera.id}`, { method: "DELETE" });
+      await api.cameras.remove(camera.id);
       toast(`Deleted ${camera.name}.`, "success");
       await load();
     } catch (error) {
@@ -58,7 +58,7 @@ export async function mount(root, { signal, rerender }) {
 
   let shown = "";
   async function load() {
-    const cameras = await api("/api/cameras", { signal });
+    const cameras = await api.cameras.list({ signal });
     const layout = JSON.stringify(cameras.map((c) => [c.id, c.name, c.rtsp_url, c.trigger_classes]));
     if (layout === shown) {
       for (const camera of cameras) updateRow(body.querySelector(`tr[data-camera="${camera.id}"]`), camera);

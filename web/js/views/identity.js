@@ -1,37 +1,27 @@
 // One identity (#/identities/<id>): rename, its sightings on a timeline, split, clips, faces.
 
-import { api, isUnavailable, itemsOf, offers } from "../api.js";
 import { confirmDialog, promptDialog } from "../components/dialog.js";
-import { emptyState, errorState, field, h, pageHeader, replace, spinner, unavailableState } from "../components/dom.js";
+import { backLink, emptyState, errorState, field, h, loadOrExplain, pageHeader, replace, spinner } from "../components/dom.js";
 import { duration, when } from "../components/format.js";
-import { cameraLabels, identityName, identityThumb, sightingThumbUrl } from "../components/identity-card.js";
+import { cameraLabels, identityName, identityThumb } from "../components/identity-card.js";
 import { mediaImg } from "../components/media.js";
-import { playEvent } from "../components/player.js";
+import { clipChip } from "../components/player.js";
+import { cameraNamer } from "../components/status.js";
 import { sightingTimeline } from "../components/timeline.js";
 import { toast, toastError } from "../components/toast.js";
+import { api } from "../endpoints.js";
 
 const SIGHTINGS = 500;
 
 export async function mount(root, { arg, signal, rerender }) {
   const id = Number(arg);
   replace(root, spinner("Loading identity…"));
-  if (!(await offers("/api/identities"))) {
-    replace(root, unavailableState("Identities"));
-    return;
-  }
-  let identity;
-  let cameras;
-  try {
-    [identity, cameras] = await Promise.all([api(`/api/identities/${id}`, { signal, query: { recent: 0 } }), api("/api/cameras", { signal })]);
-  } catch (error) {
-    if (error.status === 404 && error.message !== "Not Found") {
-      replace(root, emptyState("Identity not found", "It may have been merged or deleted.", h("a", { class: "btn", href: "#/identities" }, "All identities")));
-    } else {
-      replace(root, isUnavailable(error) ? unavailableState("Identities", error) : errorState(error, rerender));
-    }
-    return;
-  }
-  const cameraName = (cid) => (cameras.find((c) => c.id === cid) || {}).name || `Camera ${cid}`;
+  const loaded = await loadOrExplain(root, () => Promise.all([api.identities.get(id, { recent: 0 }, { signal }), api.cameras.list({ signal })]), {
+    retry: rerender, notFound: () => emptyState("Identity not found", "It may have been merged or deleted.", backLink("#/identities", "All identities")),
+  });
+  if (!loaded) return;
+  let identity = loaded[0]; // replaced by what a rename answers
+  const cameraName = cameraNamer(loaded[1]);
   const selected = new Set();
   let sightings = [];
 
@@ -50,7 +40,7 @@ export async function mount(root, { arg, signal, rerender }) {
     try {
       // A blank name is left out (not sent as null): the name stays, `is_named` says whether it counts.
       const body = { notes: notesInput.value, is_named: namedBox.checked, ...(name ? { name } : {}) };
-      identity = await api(`/api/identities/${id}`, { method: "PUT", json: body });
+      identity = await api.identities.update(id, body);
       toast(`Saved ${identityName(identity)}.`, "success");
       title.textContent = identityName(identity);
     } catch (error) {
@@ -62,7 +52,7 @@ export async function mount(root, { arg, signal, rerender }) {
   removeBtn.addEventListener("click", async () => {
     if (!(await confirmDialog({ title: `Delete ${identityName(identity)}?`, message: "Its sightings, face samples and crops are deleted, and clips nobody else appears in go too. This cannot be undone." }))) return;
     try {
-      await api(`/api/identities/${id}`, { method: "DELETE" });
+      await api.identities.remove(id);
       toast("Identity deleted.", "success");
       location.hash = "#/identities";
     } catch (error) {
@@ -73,8 +63,8 @@ export async function mount(root, { arg, signal, rerender }) {
   const head = pageHeader(identityName(identity), "", h("a", { class: "btn btn-ghost", href: "#/identities" }, "← All identities"), removeBtn);
   const title = head.querySelector("h1");
   const facts = h("dl", { class: "meta" },
-    h("dt", {}, "Class"), h("dd", {}, identity.object_class || "person"),
-    h("dt", {}, "Sightings"), h("dd", {}, String(identity.num_sightings ?? "—")),
+    h("dt", {}, "Class"), h("dd", {}, identity.object_class),
+    h("dt", {}, "Sightings"), h("dd", {}, String(identity.num_sightings)),
     h("dt", {}, "Time in view"), h("dd", {}, duration(identity.total_seconds)),
     h("dt", {}, "First seen"), h("dd", {}, when(identity.first_seen)),
     h("dt", {}, "Last seen"), h("dd", {}, when(identity.last_seen)),
@@ -93,7 +83,7 @@ export async function mount(root, { arg, signal, rerender }) {
   function renderSightings() {
     replace(timeline, sightings.length ? sightingTimeline(sightings, cameraName, { selected, onToggle: toggle }) : emptyState("No sightings", ""));
     replace(sightingGrid, sightings.map((s) => {
-      const url = sightingThumbUrl(s);
+      const url = s.thumb_url;
       const on = selected.has(s.id);
       return h("button", {
         class: ["sighting", on ? "selected" : ""], type: "button", "aria-pressed": String(on), dataset: { sighting: s.id },
@@ -114,9 +104,9 @@ export async function mount(root, { arg, signal, rerender }) {
 
   async function split(body) {
     try {
-      const result = await api(`/api/identities/${id}/split`, { method: "POST", json: body });
-      toast(result && result.detail ? result.detail : "Split into a new identity.", "success");
-      const other = result && (result.new_id || result.target_id);
+      const result = await api.identities.split(id, body);
+      toast(result.detail || "Split into a new identity.", "success");
+      const other = result.target_id;
       if (other && other !== id) location.hash = `#/identities/${other}`;
       else rerender();
     } catch (error) {
@@ -146,26 +136,18 @@ export async function mount(root, { arg, signal, rerender }) {
     h("section", { class: "card" }, h("h2", { text: "Clips" }), clips),
     h("section", { class: "card" }, h("h2", { text: "Faces" }), faces));
 
-  api(`/api/identities/${id}/sightings`, { signal, query: { limit: SIGHTINGS } })
-    .then((payload) => { sightings = itemsOf(payload).items; renderSightings(); })
-    .catch((error) => replace(timeline, errorState(error)));
-  api(`/api/identities/${id}/events`, { signal })
-    .then((payload) => {
-      const { items } = itemsOf(payload);
-      replace(clips, items.length ? items.map((event) => h("button", {
-        class: "clip-chip", type: "button", disabled: !event.clip_url,
-        onclick: () => playEvent(event, { cameraName: cameraName(event.camera_id) }),
-      }, event.thumb_url ? mediaImg(event.thumb_url, { alt: "" }) : h("div", { class: "no-thumb", text: "▶" }),
-      h("span", {}, `${cameraName(event.camera_id)} · ${when(event.ts)} · ${duration(event.duration)}`))) : emptyState("No clips", "No recording includes this identity."));
-    })
-    .catch((error) => replace(clips, errorState(error)));
-  api(`/api/identities/${id}/faces`, { signal })
-    .then((payload) => {
-      const { items } = itemsOf(payload);
-      replace(faces, items.length ? items.map((face) => {
-        const url = face.thumb_url || face.image_url || face.url || `/api/face-groups/samples/${face.id}/thumbnail`;
-        return h("figure", { class: "face" }, mediaImg(url, { alt: `Face ${face.id}` }), h("figcaption", { class: "small muted", text: when(face.ts || face.created_at) }));
-      }) : emptyState("No faces", "No face was captured for this identity."));
-    })
-    .catch((error) => replace(faces, errorState(error)));
+  const failed = (where) => (error) => { if (error.name !== "AbortError") replace(where, errorState(error)); };
+  api.identities.sightings(id, { limit: SIGHTINGS }, { signal })
+    .then((page) => { sightings = page.items; renderSightings(); })
+    .catch(failed(timeline));
+  api.identities.events(id, { signal })
+    .then(({ items }) => replace(clips, items.length
+      ? items.map((event) => clipChip(event, cameraName(event.camera_id)))
+      : emptyState("No clips", "No recording includes this identity.")))
+    .catch(failed(clips));
+  api.identities.faces(id, { signal })
+    .then(({ items }) => replace(faces, items.length ? items.map((face) => h("figure", { class: "face" },
+      mediaImg(face.thumb_url, { alt: `Face ${face.id}` }), h("figcaption", { class: "small muted", text: when(face.ts) })))
+      : emptyState("No faces", "No face was captured for this identity.")))
+    .catch(failed(faces));
 }

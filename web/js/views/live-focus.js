@@ -1,29 +1,18 @@
 // One camera at full rate (#/live/<id>): live with sound (HLS), manual recording, fullscreen.
 
-import { api, apiUrl, isUnavailable } from "../api.js";
-import { getKey, mediaNeedsScript } from "../auth.js";
-import { emptyState, errorState, h, pageHeader, replace, spinner } from "../components/dom.js";
+import { isServiceUnavailable } from "../api.js";
+import { mediaNeedsScript } from "../auth.js";
+import { backLink, emptyState, h, loadOrExplain, pageHeader, replace, spinner } from "../components/dom.js";
 import { duration } from "../components/format.js";
 import { icon } from "../components/icons.js";
 import { liveImage } from "../components/media.js";
 import { playEvent } from "../components/player.js";
 import { statusBadge } from "../components/status.js";
 import { toast, toastError } from "../components/toast.js";
+import { api } from "../endpoints.js";
 
 const REFRESH_MS = 5000;
 const recordingKey = (id) => `iris.recording.${id}`;
-
-/**
- * Stop the camera's HLS session. With the SSO cookie a beacon carries the credentials and
- * survives the page closing; a beacon cannot carry a bearer key, so then a keepalive fetch
- * (which also outlives the page) sends it.
- */
-function closeHls(cameraId) {
-  const url = apiUrl(`/api/live/${cameraId}/hls/close`);
-  const key = getKey();
-  if (!key && navigator.sendBeacon && navigator.sendBeacon(url)) return;
-  fetch(url, { method: "POST", keepalive: true, headers: key ? { Authorization: `Bearer ${key}` } : {} }).catch(() => {});
-}
 
 function elapsed(since) {
   const s = Math.max(0, Math.floor((Date.now() - new Date(since).getTime()) / 1000));
@@ -33,17 +22,10 @@ function elapsed(since) {
 export async function mount(root, { arg, signal, rerender }) {
   const cameraId = Number(arg);
   replace(root, spinner("Loading camera…"));
-  let camera;
-  try {
-    camera = await api(`/api/cameras/${cameraId}`, { signal });
-  } catch (error) {
-    if (error.status === 404) {
-      replace(root, emptyState("Camera not found", "It may have been deleted.", h("a", { class: "btn", href: "#/live" }, "All cameras")));
-    } else {
-      replace(root, errorState(error, rerender));
-    }
-    return undefined;
-  }
+  const camera = await loadOrExplain(root, () => api.cameras.get(cameraId, { signal }), {
+    retry: rerender, notFound: () => emptyState("Camera not found", "It may have been deleted.", backLink("#/live", "All cameras")),
+  });
+  if (!camera) return undefined;
 
   const live = liveImage(cameraId, { alt: `Live view of ${camera.name}` });
   const stage = h("div", { class: "stage" }, camera.enabled ? live.el : h("div", { class: "tile-off", text: "Camera disabled" }));
@@ -72,7 +54,7 @@ export async function mount(root, { arg, signal, rerender }) {
     video.removeAttribute("src");
     video.load();
     video = null;
-    closeHls(cameraId);
+    api.live.hlsClose(cameraId); // outlives the page when this runs as it closes
     replace(stage, live.el);
     live.start();
     soundIdle();
@@ -87,11 +69,11 @@ export async function mount(root, { arg, signal, rerender }) {
     label(soundBtn, "sound", "Starting…");
     try {
       // Starts the session and waits for the first playlist, so errors read as the server's.
-      await api(`/api/live/${cameraId}/hls/index.m3u8`, { signal });
+      await api.live.hlsStart(cameraId, { signal });
     } catch (error) {
       soundIdle();
       soundBtn.disabled = false;
-      if (error.name !== "AbortError") toastError(isUnavailable(error) ? "Live with sound is unavailable" : "Live with sound failed", error);
+      if (error.name !== "AbortError") toastError(isServiceUnavailable(error) ? "Live with sound is unavailable" : "Live with sound failed", error);
       return;
     }
     soundBtn.disabled = false;
@@ -100,7 +82,7 @@ export async function mount(root, { arg, signal, rerender }) {
     video.addEventListener("error", () => {
       if (video && video.error) toast(`Live with sound stopped (${video.error.message || "media error"}).`, "error");
     });
-    video.src = apiUrl(`/api/live/${cameraId}/hls/index.m3u8`);
+    video.src = api.live.hlsPlaylistUrl(cameraId);
     replace(stage, video);
     video.play().catch(() => { // no user gesture left (autoplay policy): start muted
       if (!video) return;
@@ -134,14 +116,14 @@ export async function mount(root, { arg, signal, rerender }) {
     recordBtn.disabled = true;
     try {
       if (!startedAt) {
-        const started = await api(`/api/live/${cameraId}/record/start`, { method: "POST" });
+        const started = await api.live.recordStart(cameraId);
         sessionStorage.setItem(recordingKey(cameraId), started.started_at);
         replace(result);
         showRecording(started.started_at);
       } else {
         clearInterval(ticker);
         label(recordBtn, "stop", "Saving…");
-        const stopped = await api(`/api/live/${cameraId}/record/stop`, { method: "POST", json: { started_at: startedAt } });
+        const stopped = await api.live.recordStop(cameraId, startedAt);
         sessionStorage.removeItem(recordingKey(cameraId));
         showIdle();
         showClip(stopped);
@@ -160,14 +142,14 @@ export async function mount(root, { arg, signal, rerender }) {
     toast(`Saved a ${duration(stopped.duration)} clip.`, "success");
     const play = async () => {
       try {
-        const event = await api(`/api/events/${stopped.event_id}`);
+        const event = await api.events.get(stopped.event_id);
         playEvent(event, { cameraName: camera.name });
       } catch (error) {
         toastError("The clip cannot be opened", error);
       }
     };
     replace(result, h("span", { class: "muted" }, `Clip saved (${duration(stopped.duration)}): `),
-      h("a", { class: "clip-link", href: apiUrl(`/api/events/${stopped.event_id}/clip`), onclick: (e) => { e.preventDefault(); play(); } }, icon("play", 12), " Play clip"),
+      h("a", { class: "clip-link", href: api.events.clipUrl(stopped.event_id), onclick: (e) => { e.preventDefault(); play(); } }, icon("play", 12), " Play clip"),
       " · ", h("a", { href: `#/events?camera_id=${cameraId}` }, "Events"));
   }
 
@@ -181,7 +163,7 @@ export async function mount(root, { arg, signal, rerender }) {
   if (camera.enabled && !document.hidden) live.start();
   const refresh = setInterval(async () => {
     try {
-      const state = await api(`/api/cameras/${cameraId}`, { signal });
+      const state = await api.cameras.get(cameraId, { signal });
       replace(badge, statusBadge(state, { withReason: true }));
     } catch {
       // retried on the next tick

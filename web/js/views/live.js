@@ -1,9 +1,9 @@
 // Live: every camera as a low-rate tile; a tile opens the focused view (#/live/<id>).
 
-import { api } from "../api.js";
 import { emptyState, errorState, h, pageHeader, replace, spinner } from "../components/dom.js";
 import { liveImage } from "../components/media.js";
 import { statusBadge } from "../components/status.js";
+import { api } from "../endpoints.js";
 
 const GRID_FPS = 2;
 const REFRESH_MS = 5000;
@@ -35,7 +35,7 @@ export async function mount(root, { signal, rerender }) {
 
   let cameras;
   try {
-    cameras = await api("/api/cameras", { signal });
+    cameras = await api.cameras.list({ signal });
   } catch (error) {
     replace(body, errorState(error, rerender));
     return undefined;
@@ -62,7 +62,7 @@ export async function mount(root, { signal, rerender }) {
 
   const refresh = setInterval(async () => {
     try {
-      for (const camera of await api("/api/cameras", { signal })) {
+      for (const camera of await api.cameras.list({ signal })) {
         const t = tiles.get(camera.id);
         if (t) t.update(camera);
       }

@@ -1,30 +1,20 @@
 // One person (#/people/<id>): rename, enroll faces from photos, remove faces.
 
-import { api, isUnavailable, itemsOf, offers } from "../api.js";
+import { isServiceUnavailable } from "../api.js";
 import { confirmDialog } from "../components/dialog.js";
-import { emptyState, errorState, field, h, pageHeader, replace, spinner, unavailableState } from "../components/dom.js";
+import { backLink, emptyState, errorState, field, h, loadOrExplain, pageHeader, replace, spinner } from "../components/dom.js";
 import { when } from "../components/format.js";
 import { mediaImg } from "../components/media.js";
 import { toast, toastError } from "../components/toast.js";
+import { api } from "../endpoints.js";
 
 export async function mount(root, { arg, signal, rerender }) {
   const id = Number(arg);
   replace(root, spinner("Loading person…"));
-  if (!(await offers("/api/people"))) {
-    replace(root, unavailableState("People"));
-    return;
-  }
-  let person;
-  try {
-    person = await api(`/api/people/${id}`, { signal });
-  } catch (error) {
-    if (error.status === 404 && error.message !== "Not Found") {
-      replace(root, emptyState("Person not found", "They may have been deleted.", h("a", { class: "btn", href: "#/people" }, "All people")));
-    } else {
-      replace(root, isUnavailable(error) ? unavailableState("People", error) : errorState(error, rerender));
-    }
-    return;
-  }
+  let person = await loadOrExplain(root, () => api.people.get(id, { signal }), {
+    retry: rerender, notFound: () => emptyState("Person not found", "They may have been deleted.", backLink("#/people", "All people")),
+  });
+  if (!person) return;
 
   // ---- details
   const nameInput = h("input", { class: "input", type: "text", name: "name", required: true, maxlength: 200, value: person.name });
@@ -34,7 +24,7 @@ export async function mount(root, { arg, signal, rerender }) {
   details.addEventListener("submit", async (event) => {
     event.preventDefault();
     try {
-      person = await api(`/api/people/${id}`, { method: "PUT", json: { name: nameInput.value.trim(), notes: notesInput.value.trim() || null } });
+      person = await api.people.update(id, { name: nameInput.value.trim(), notes: notesInput.value.trim() || null });
       head.querySelector("h1").textContent = person.name;
       toast("Saved.", "success");
     } catch (error) {
@@ -58,14 +48,15 @@ export async function mount(root, { arg, signal, rerender }) {
     uploadBtn.disabled = true;
     uploadBtn.textContent = "Enrolling…";
     try {
-      const result = await api(`/api/people/${id}/faces`, { method: "POST", form });
-      toast(result && result.faces_detected > 1 ? `Enrolled the largest of ${result.faces_detected} faces.` : "Face enrolled.", "success");
+      const result = await api.people.enroll(id, form);
+      toast(result.faces_detected > 1 ? `Enrolled the largest of ${result.faces_detected} faces.` : "Face enrolled.", "success");
       enroll.reset();
       loadFaces();
     } catch (error) {
       uploadError.textContent = error.message; // the API's own words: no face, too large, …
       uploadError.hidden = false;
-      toastError("Enrollment failed", error);
+      // A 503: no face models on this server. Say so where enrolling happens, in its words.
+      toastError(isServiceUnavailable(error) ? "Face recognition is unavailable" : "Enrollment failed", error);
     } finally {
       uploadBtn.disabled = false;
       uploadBtn.textContent = "Enroll face";
@@ -76,7 +67,7 @@ export async function mount(root, { arg, signal, rerender }) {
   removeBtn.addEventListener("click", async () => {
     if (!(await confirmDialog({ title: `Delete ${person.name}?`, message: "Their enrolled faces and photos are deleted; past events keep the name. This cannot be undone." }))) return;
     try {
-      await api(`/api/people/${id}`, { method: "DELETE" });
+      await api.people.remove(id);
       toast(`Deleted ${person.name}.`, "success");
       location.hash = "#/people";
     } catch (error) {
@@ -87,13 +78,13 @@ export async function mount(root, { arg, signal, rerender }) {
   const faces = h("div", { class: "thumb-grid faces" }, spinner("Loading faces…"));
   async function loadFaces() {
     try {
-      const { items } = itemsOf(await api(`/api/people/${id}/faces`, { signal }));
+      const items = await api.people.faces(id, { signal });
       replace(faces, items.length ? items.map((face) => {
-        const faceId = face.id ?? face.embedding_id;
+        const faceId = face.id;
         const del = async () => {
           if (!(await confirmDialog({ title: "Remove this face?", message: "The photo and its embedding are removed." }))) return;
           try {
-            await api(`/api/people/${id}/faces/${faceId}`, { method: "DELETE" });
+            await api.people.removeFace(id, faceId);
             toast("Face removed.", "success");
             loadFaces();
           } catch (error) {
@@ -101,7 +92,7 @@ export async function mount(root, { arg, signal, rerender }) {
           }
         };
         return h("figure", { class: "face", dataset: { face: faceId } },
-          mediaImg(face.image_url || `/api/people/${id}/faces/${faceId}/image`, { alt: `Enrolled face ${faceId}` }),
+          mediaImg(face.image_url, { alt: `Enrolled face ${faceId}` }),
           h("figcaption", { class: "row small" }, h("span", { class: "muted", text: when(face.created_at) }),
             h("button", { class: "icon-btn", type: "button", "aria-label": "Remove this face", onclick: del }, "×")));
       }) : emptyState("No faces yet", "Upload a photo above to enroll this person's face."));

@@ -1,8 +1,8 @@
 // System: what this Iris runs on — backend, models, GPU memory, camera workers, Ray dashboard.
 
-import { api } from "../api.js";
 import { h, loadAndRefresh, pageHeader, replace, spinner } from "../components/dom.js";
 import { ago, mebibytes, number } from "../components/format.js";
+import { api } from "../endpoints.js";
 
 const REFRESH_MS = 5000;
 
@@ -48,7 +48,7 @@ export async function mount(root, { signal, rerender }) {
   replace(root, pageHeader("System", "The running instance: versions, models, hardware and workers."), body);
 
   async function load() {
-    const info = await api("/api/system", { signal });
+    const info = await api.system.info({ signal });
     const backend = info.backend || {};
     const models = info.models || {};
     const index = info.face_index || {};
