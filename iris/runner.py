@@ -110,19 +110,20 @@ def deploy(settings: Settings, dashboard_url: str | None = None, route_prefix: s
     """Create the WorkerManager, deploy the Serve app, start the cameras; returns the manager."""
     from ray import serve
 
-    from iris.actors.identity import IDENTITY_MANAGER_NAME, IdentityManager
-    from iris.actors.manager import MANAGER_NAME, WorkerManager
+    from iris import names
+    from iris.actors.identity import IdentityManager
+    from iris.actors.manager import WorkerManager
     from iris.serve.app import build_app
     from iris.serve.proxy_guard import CONTROLLER_OPTIONS
 
     identity = IdentityManager.options(  # type: ignore[attr-defined]
-        name=IDENTITY_MANAGER_NAME, namespace=settings.ray_namespace, get_if_exists=True,
+        name=names.IDENTITY_MANAGER, namespace=settings.ray_namespace, get_if_exists=True,
         resources=HEAD_ONLY,
     ).remote(settings)
     # The WorkerManager holds the IdentityManager's handle: a named actor whose last handle is
     # dropped is garbage-collected, and the manager lives as long as the instance.
     manager = WorkerManager.options(  # type: ignore[attr-defined]
-        name=MANAGER_NAME, namespace=settings.ray_namespace, get_if_exists=True,
+        name=names.WORKER_MANAGER, namespace=settings.ray_namespace, get_if_exists=True,
         resources=HEAD_ONLY,
     ).remote(settings, identity)
     # One HTTP proxy, on the head: the API binds to one loopback address behind nginx. The
@@ -183,6 +184,11 @@ def run_forever(settings: Settings, *, demo: bool = False) -> int:
     prepare_data_root(settings)
     settings = ensure_gateway_secret(ensure_api_key(settings))
     write_gateway_include(settings)
+    # Before Ray and the signal handlers: Ctrl-C during a download exits, the .part resumes.
+    from iris.models.fetch_models import ensure_models
+    from iris.models.fetch_progress import progress_for
+
+    ensure_models(settings, progress=progress_for())
     pid_file = settings.root / "iris.pid"
     pid_file.write_text(str(os.getpid()))
     stop = threading.Event()

@@ -27,6 +27,7 @@ class IrisProcess:
         self.log = log
         self.env = {**os.environ, "IRIS_DATA_DIR": str(data_dir), "IRIS_PORT": str(self.port),
                     "IRIS_DASHBOARD": "false", "IRIS_API_KEY": KEY,
+                    "IRIS_MODELS_AUTO_FETCH": "false",  # no network here: skip the probe
                     **env}
         self.proc: subprocess.Popen[bytes] | None = None
 

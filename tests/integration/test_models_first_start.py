@@ -5,22 +5,16 @@ and starts with the motion fallback.
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 
 import pytest
 
 from iris.models.face_standins import build_face_pack
 from iris.models.standins import build_standin_detector
-from iris.runner import run_forever
 from tests.integration.iris_process import IrisProcess
 from tests.support.model_mirror import ModelMirror, manifest_for, write_manifest, zip_pack
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif("ensure_models" not in inspect.getsource(run_forever),
-                       reason="iris.runner.run_forever does not call ensure_models yet"),
-]
+pytestmark = pytest.mark.integration
 
 
 def detector_available(iris: IrisProcess) -> bool:
@@ -38,7 +32,7 @@ def test_first_start_fetches_models_and_the_second_fetches_nothing(tmp_path: Pat
     with ModelMirror() as mirror:
         mirror.state.files = {"yolo11n.onnx": detector, "buffalo_l.zip": archive}
         iris = IrisProcess(tmp_path / "data", log, IRIS_MODELS_BASE_URL=mirror.url,
-                           IRIS_MODELS_MANIFEST=str(manifest))
+                           IRIS_MODELS_MANIFEST=str(manifest), IRIS_MODELS_AUTO_FETCH="true")
         iris.start()
         try:
             assert detector_available(iris)
@@ -57,7 +51,8 @@ def test_first_start_fetches_models_and_the_second_fetches_nothing(tmp_path: Pat
 
 def test_offline_start_is_one_line_and_uses_motion(tmp_path: Path) -> None:
     log = tmp_path / "iris.log"
-    iris = IrisProcess(tmp_path / "data", log, IRIS_MODELS_BASE_URL="http://127.0.0.1:9")
+    iris = IrisProcess(tmp_path / "data", log, IRIS_MODELS_BASE_URL="http://127.0.0.1:9",
+                       IRIS_MODELS_AUTO_FETCH="true")
     iris.start()
     try:
         assert not detector_available(iris)
