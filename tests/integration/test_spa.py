@@ -14,12 +14,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
 import pytest
 from playwright.sync_api import Browser, FilePayload, expect, sync_playwright
-from sqlmodel import Session
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
 from iris.db.engine import make_engine
-from iris.db.tables import Identity, Sighting
+from iris.db.tables import FaceSample, Identity, Sighting
+from iris.db.types import vector_to_blob
 from tests.integration.conftest import API_KEY
 from tests.integration.spa_helpers import (
     CHROMIUM,
@@ -293,6 +297,28 @@ def test_enrolling_a_non_image_shows_the_api_error(app: AppPage, iris: Any) -> N
             client.delete(f"/api/people/{person['id']}")
 
 
+def test_enrolling_without_face_models_says_face_recognition_is_unavailable(
+        app: AppPage, iris: Any) -> None:
+    """This instance ships no face models: the 503's reason reaches the person's page."""
+    photo: FilePayload = {"name": "face.jpg", "mimeType": "image/jpeg",
+                          "buffer": cv2.imencode(".jpg", np.full((360, 480, 3), 90, np.uint8))[1]
+                          .tobytes()}
+    with iris.client() as client:
+        person = client.post("/api/people", json={"name": "No Models"}).json()
+    try:
+        app.open(f"people/{person['id']}")
+        app.page.set_input_files("input[type=file]", files=[photo])
+        app.page.get_by_role("button", name="Enroll face").click()
+        expect(app.page.locator(".enroll-form .form-error")).to_contain_text(
+            "Face recognizer unavailable")
+        expect(app.page.locator(".toast-error")).to_contain_text(
+            "Face recognition is unavailable: Face recognizer unavailable")
+        assert [e for e in app.take_errors() if "503" not in e] == []
+    finally:
+        with iris.client() as client:
+            client.delete(f"/api/people/{person['id']}")
+
+
 def seed_identities(iris: Any, camera_id: int) -> tuple[int, int]:
     """Two unnamed identities seen by one camera, two sightings each (written to the DB)."""
     now = datetime.now(UTC)
@@ -346,4 +372,53 @@ def test_identities_are_renamed_and_merged_from_the_ui(app: AppPage, iris: Any) 
     finally:
         with iris.client() as client:
             client.post("/api/identities/bulk-delete", json={"ids": [target, source]})
+            client.delete(f"/api/cameras/{camera_id}")
+
+
+def seed_face_samples(engine: Engine, root: Path, camera_id: int, n: int) -> list[int]:
+    """`n` captures of one face (the same vector: one group), each with a crop on disk."""
+    vector = np.zeros(512, np.float32)
+    vector[0] = 1.0
+    crop = cv2.imencode(".jpg", np.full((16, 16, 3), 120, np.uint8))[1].tobytes()
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        rows = []
+        for k in range(n):
+            relative = f"identities/spa-faces/{k}.jpg"
+            (root / relative).parent.mkdir(parents=True, exist_ok=True)
+            (root / relative).write_bytes(crop)
+            rows.append(FaceSample(camera_id=camera_id, ts=now - timedelta(seconds=k),
+                                   crop_path=relative, embedding=vector_to_blob(vector)))
+        session.add_all(rows)
+        session.commit()
+        return [row.id for row in rows if row.id is not None]
+
+
+def test_face_groups_clear_all_asks_then_deletes_every_captured_face(
+        app: AppPage, iris: Any, engine: Engine) -> None:
+    with iris.client() as client:
+        camera_id = client.post("/api/cameras", json={
+            "name": "Hall", "enabled": False, "rtsp_url": "rtsp://127.0.0.1:9/hall"}).json()["id"]
+    samples = seed_face_samples(engine, iris.settings.root, camera_id, 3)
+    with Session(engine) as session:  # other modules' captures, when run in one session
+        total = len(session.exec(select(FaceSample)).all())
+    page = app.page
+    try:
+        app.open("face-groups")
+        group = page.locator(".group-card", has_text="3 faces · Hall").first
+        expect(group).to_be_visible()
+        expect(group.locator(".member-strip img")).to_have_count(len(samples))
+        page.get_by_role("button", name="Clear all…").click()
+        expect(page.locator("dialog[open]")).to_contain_text("Delete all captured faces?")
+        page.locator("dialog").get_by_role("button", name="Cancel").click()  # asks first
+        expect(group).to_be_visible()
+        page.get_by_role("button", name="Clear all…").click()
+        page.locator("dialog").get_by_role("button", name="Delete all").click()
+        expect(page.locator(".toast-success")).to_contain_text(f"Deleted {total} captured faces.")
+        expect(page.locator(".view-face-groups .empty")).to_contain_text("No face groups")
+        with Session(engine) as session:
+            assert session.exec(select(FaceSample)).all() == []
+        assert app.take_errors() == []
+    finally:
+        with iris.client() as client:
             client.delete(f"/api/cameras/{camera_id}")
