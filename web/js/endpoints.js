@@ -47,6 +47,20 @@ const events = {
   thumbnailUrl: (eventId) => media(`/api/events/${id(eventId)}/thumbnail`),
 };
 
+/** /api/recordings: the recording store by time (coverage, day summaries, export, HLS VOD). */
+const recordings = {
+  /** `query`: camera_id, from, to (at most 7 days): recorded spans, gaps, seconds. */
+  coverage: (query, opts) => get("/api/recordings", { ...opts, query }),
+  /** `query`: camera_id, day (YYYY-MM-DD), tz (IANA): per-hour seconds, gaps and events. */
+  summary: (query, opts) => get("/api/recordings/summary", { ...opts, query }),
+  /** An mp4 of `range` {from, to}, for export and download (Range supported). */
+  clipUrl: (cameraId, range) => media(`/api/recordings/${id(cameraId)}/clip`, range),
+  /** An HLS VOD playlist over the stored segments of `range` {from, to}, for scrubbing. */
+  playlistUrl: (cameraId, range) => media(`/api/recordings/${id(cameraId)}/playlist.m3u8`, range),
+  /** One stored segment as MPEG-TS (`query`: at, its playlist position in ms). */
+  segmentUrl: (cameraId, segmentId, query = null) => media(`/api/recordings/${id(cameraId)}/segments/${id(segmentId)}.ts`, query),
+};
+
 /** /api/identities: the cross-camera layer, corrected by hand (rename, merge, split). */
 const identities = {
   /** `query`: named_only, min_sightings, object_class, limit, offset. */
@@ -132,4 +146,4 @@ const health = {
 };
 
 /** The whole contract, by resource. */
-export const api = { cameras, events, identities, people, faceGroups, live, system, health };
+export const api = { cameras, events, recordings, identities, people, faceGroups, live, system, health };
