@@ -1,5 +1,5 @@
 """The data layer for identities: what /api/identities reads (list, detail, sightings, events,
-faces, analytics).
+faces, analytics) and the operator's rename.
 
 Plain functions with keyword-only arguments over a `Session` (no Ray). Where the API promises a
 URL only when a file exists (crops), the data root is checked here, so a row whose file was
@@ -10,7 +10,7 @@ reads and writes (assignment, merge, split) is `iris.identity.store`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -264,6 +264,25 @@ def identity_faces(
         .limit(limit).offset(offset)
     ).scalars().all()
     return int(total), list(rows)
+
+
+def update_identity(session: Session, *, identity: Identity, changes: Mapping[str, Any]
+                    ) -> Identity:
+    """Rename / annotate / confirm, and commit: only the keys in `changes` count.
+
+    A name (not None) marks the identity named and None un-names it, unless `is_named` is
+    given too (not None), which always wins.
+    """
+    if "name" in changes:
+        identity.name = changes["name"]
+        identity.is_named = changes["name"] is not None
+    if "notes" in changes:
+        identity.notes = changes["notes"]
+    if changes.get("is_named") is not None:
+        identity.is_named = bool(changes["is_named"])
+    session.add(identity)
+    session.commit()
+    return identity
 
 
 def class_identity_ids(session: Session, *, object_class: str | None = None) -> list[int]:
