@@ -25,7 +25,7 @@ import av
 
 from iris.actors.ingest import IngestOptions, StreamReader
 from iris.actors.live_frames import LatestFrame
-from iris.actors.segments import SegmentWriter
+from iris.recording.writer import SegmentWriter
 from iris.sources import SourcePolicy
 from tests.support.media import make_clip, to_annexb
 from tests.support.rtsp import RtspServer, gstreamer_available

@@ -1,4 +1,5 @@
-"""Where media lives under the data root, and containment of every served path."""
+"""Containment of every stored or served path under the data root (where media lives:
+`iris.layout`)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,9 @@ import os
 import shutil
 from pathlib import Path
 
-MEDIA_KINDS = ("segments", "clips", "thumbs", "hls", "frames")
-
 
 class PathEscapesRoot(ValueError):
     """A stored or requested path resolves outside the data root."""
-
-
-def camera_dirs(root: Path, camera_id: int) -> list[Path]:
-    """Every per-camera media folder (segments, clips, thumbs, hls, frames)."""
-    return [root / kind / str(camera_id) for kind in MEDIA_KINDS]
 
 
 def contained(root: Path, relative: str | os.PathLike[str]) -> Path:

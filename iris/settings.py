@@ -94,15 +94,26 @@ class Settings(BaseSettings):
     live_mjpeg_fps: int = Field(10, ge=1, le=60, description="Cap of the MJPEG frame rate.")
     status_stale_seconds: float = Field(30.0, gt=0, le=3600)
     heartbeat_seconds: float = Field(1.0, gt=0, le=60)
-    segment_seconds: float = Field(2.0, ge=0.5, le=10)
-    segment_retention_seconds: float = Field(300.0, ge=10, le=86400)
+    segment_seconds: float = Field(
+        6.0, ge=0.5, le=10, description="Length of recorded segments (cut at keyframes).")
+    segment_retention_seconds: float = Field(
+        300.0, ge=10, le=86400,
+        description="Live pre-roll buffer of cameras with continuous_days 0 (events only).")
 
     storage_max_gb: float = Field(
-        0.0, ge=0, description="Cap on the data root's size; oldest media goes first. 0 = none."
+        0.0, ge=0, description="Cap on the recordings' size; oldest footage goes first. 0 = none."
     )
     retention_check_seconds: float = Field(60.0, ge=1, le=86400)
     retention_floor_hours: float = Field(
         1.0, ge=0, le=8760, description="Events younger than this are never deleted by retention.")
+    storage_min_free_gb: float = Field(
+        5.0, ge=0, description="Free-disk floor: below it, the oldest recordings are deleted.")
+    storage_min_free_percent: float = Field(
+        5.0, ge=0, le=90, description="Free-disk floor as a share of the disk (the larger wins).")
+    clip_cache_hours: float = Field(
+        24.0, gt=0, le=8760, description="Clips cut on demand are kept this long unread.")
+    recordings_clip_max_seconds: float = Field(
+        3600.0, ge=10, le=86400, description="Longest range one export clip may cover.")
 
     hls_enabled: bool = True
     hls_max_sessions: int = Field(4, ge=0, le=64)

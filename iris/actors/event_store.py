@@ -1,4 +1,8 @@
-"""A camera's event rows: opened while a presence lasts, finished with clip and thumbnail."""
+"""A camera's event rows: opened while a presence lasts, finished with its range and thumbnail.
+
+An event's footage is the range [clip_start, clip_end] of the recording store (clip_end is
+NULL while it lasts); its clip is cut from the store when someone asks for it.
+"""
 
 from __future__ import annotations
 
@@ -39,11 +43,13 @@ class EventStore:
         self.camera_id = camera_id
         self.root = root
 
-    def open(self, *, kind: str, label: str, score: float | None, ts: float) -> int:
-        """An in-progress event row: visible at once, finished when the clip is written."""
+    def open(self, *, kind: str, label: str, score: float | None, ts: float,
+             clip_start: float | None = None) -> int:
+        """An in-progress event row: visible at once, its footage from `clip_start` on kept by
+        retention until it is finished."""
         with Session(self.engine) as session:
             event = Event(camera_id=self.camera_id, kind=kind, label=label, score=score,
-                          ts=_dt(ts), in_progress=True)
+                          ts=_dt(ts), in_progress=True, clip_start=clip_start)
             session.add(event)
             session.commit()
             assert event.id is not None
@@ -51,11 +57,16 @@ class EventStore:
 
     def finish(self, event_id: int, *, ts: float, end_ts: float, duration: float,
                clip_path: str | None, thumb_path: str | None, label: str | None = None,
-               score: float | None = None) -> bool:
-        """Store the clip and close the event; False when the row was deleted meanwhile."""
+               score: float | None = None, clip_start: float | None = None,
+               clip_end: float | None = None, keep_range: bool = False) -> bool:
+        """Close the event with its footage range (or a clip file of its own) and thumbnail;
+        False when the row was deleted meanwhile. `keep_range` leaves the stored range as it
+        is; otherwise clip_start/clip_end replace it (None: no footage)."""
         values: dict[str, object] = {
             "ts": _dt(ts), "end_ts": _dt(end_ts), "duration": duration,
             "clip_path": clip_path, "thumb_path": thumb_path, "in_progress": False}
+        if not keep_range:
+            values |= {"clip_start": clip_start, "clip_end": clip_end}
         if label is not None:
             values["label"] = label
         with Session(self.engine) as session:
@@ -77,15 +88,16 @@ class EventStore:
                      self.camera_id, event_id)
         return bool(updated)
 
-    def claim_manual(self, started_at: float) -> ManualClaim:
-        """The manual recording started at `started_at`: a new in-progress row, or the one an
-        earlier stop made (one per camera and started_at, enforced by a unique index, so a
+    def claim_manual(self, started_at: float, clip_start: float | None = None) -> ManualClaim:
+        """The manual recording started at `started_at`: a new in-progress row (its footage
+        from `clip_start` on kept while it records), or the one made before, by its start or
+        an earlier stop (one per camera and started_at, enforced by a unique index, so a
         retried or concurrent stop in any process finds the first).
         """
         key = _dt(started_at)
         with Session(self.engine, expire_on_commit=False) as session:
             event = Event(camera_id=self.camera_id, kind="manual", label="manual", ts=key,
-                          in_progress=True, manual_started_at=key)
+                          in_progress=True, manual_started_at=key, clip_start=clip_start)
             session.add(event)
             try:
                 session.commit()
@@ -127,6 +139,17 @@ class EventStore:
             return list(session.execute(
                 select(Event).where(col(Event.camera_id) == self.camera_id, col(Event.in_progress))
             ).scalars())
+
+    def claim_saving(self, event_id: int, *, clip_end: float) -> bool:
+        """Take the save of a manual recording that is still recording: set its end. False
+        when another stop took it first (its end is set already)."""
+        with Session(self.engine) as session:
+            result = session.execute(
+                update(Event).where(col(Event.id) == event_id, col(Event.in_progress),
+                                    col(Event.clip_end).is_(None)).values(clip_end=clip_end))
+            taken = cast(CursorResult[Any], result).rowcount
+            session.commit()
+        return bool(taken)
 
     def mark_finished(self, event_id: int) -> None:
         with Session(self.engine) as session:

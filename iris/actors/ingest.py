@@ -20,6 +20,7 @@ from typing import Protocol
 
 import av
 
+from iris.recording.audio import RECORDED_AUDIO_CODECS
 from iris.redact import redact_text, redact_url
 from iris.sources import Source, SourcePolicy, SourceRefused, check_source, ffmpeg_input
 
@@ -27,8 +28,6 @@ log = logging.getLogger(__name__)
 
 #: Window over which `StreamReader.fps` is measured.
 FPS_WINDOW_S = 2.0
-#: Audio codecs an MP4 segment can carry; other audio tracks are ignored.
-MP4_AUDIO_CODECS = frozenset({"aac", "mp3", "opus"})
 #: A local file that falls this far behind real time restarts its pacing clock.
 MAX_LAG_S = 1.0
 
@@ -240,8 +239,10 @@ class StreamReader:
             video = container.streams.video[0] if container.streams.video else None
             if video is None:
                 raise StreamEnded("no video stream")
+            # Audio recordings can carry (AAC, Opus, MP3 as they are; G.711 as AAC): others
+            # are left out rather than failing the segments.
             audio = [s for s in container.streams.audio if s.codec_context.name in
-                     MP4_AUDIO_CODECS][:1]
+                     RECORDED_AUDIO_CODECS][:1]
             streams = [video, *audio]
             self._sink.on_open(streams)
             if source.is_file:

@@ -1,8 +1,11 @@
 """CameraWorker: one camera's logic, wired by the CameraActor shell (no Ray import).
 
-ingest (reader thread) ──► segment writer (remux, no transcode) ──► segment ring buffer
+ingest (reader thread) ──► recording store (remux into indexed segments, continuously)
                       └──► latest frame ──► JPEG on demand (live) / detection loop (thread)
-detection loop ──► recorder events ──► event rows + clips cut from the buffer (clip thread)
+detection loop ──► recorder events ──► event rows: time ranges over the store (+ thumbnails)
+
+Events and manual recordings are ranges over the store: nothing is cut when they close. Their
+clips are cut from the store when someone asks (`iris.recording.cache`).
 """
 
 from __future__ import annotations
@@ -15,40 +18,53 @@ from typing import Any
 
 import av
 import numpy as np
+from sqlmodel import Session
 
-from iris.actors.clips import ClipMaker
 from iris.actors.config import CameraConfig
 from iris.actors.detection import DetectionLoop, DetectorClient
 from iris.actors.event_store import EventStore
 from iris.actors.ingest import IngestOptions, StreamReader
 from iris.actors.live_frames import LatestFrame
+from iris.live.fmp4 import LiveMp4
 from iris.actors.recorder import EventClosed, EventOpened, EventUpdated, RecorderEvent
 from iris.actors.reid import EmbedderClient, IdentityClient, ReidSender
-from iris.actors.segments import ClipUnavailable, SegmentBuffer, SegmentWriter
 from iris.db.engine import make_engine
 from iris.identity import Assignment
+from iris.layout import Layout
+from iris.recording.cache import cut_clip
+from iris.recording.camera import CameraRecording
+from iris.recording.clip import ClipUnavailable
+from iris.recording.index import segments_between
+from iris.recording.segment import Segment
+from iris.recording.thumbnails import thumbnail_of_recording, write_thumbnail
 from iris.types import Detections
 
 log = logging.getLogger("iris.camera")
 
-HOUSEKEEPING_S = 5.0
-RECOVER_MAX_SPAN_S = 600.0
+#: A manual recording's pre- and post-roll.
+MANUAL_ROLL_S = 1.0
+#: A stop cuts the segment this long after its end, so the cut surely lies past it.
+CUT_SLACK_S = 0.5
+#: Longest a manual recording left recording by a crash stays open before it is finished.
+MANUAL_MAX_S = 24 * 3600.0
+READY_TIMEOUT_S = 120.0
 
 
 class CameraWorker:
-    """Ingest, segments, live frames, detection and recording for one camera."""
+    """Ingest, continuous recording, live frames, detection and events for one camera."""
 
     def __init__(self, config: CameraConfig, detector: DetectorClient | None = None,
                  embedder: EmbedderClient | None = None,
                  identity: IdentityClient | None = None) -> None:
         self.config = config
-        root, cid = config.data_root, config.camera_id
-        self.buffer = SegmentBuffer(root / "segments" / str(cid), config.segment_retention_seconds)
-        self.clips = ClipMaker(root, cid, self.buffer)
-        self.writer = SegmentWriter(root / "segments" / str(cid), config.segment_seconds,
-                                    on_segment=self.clips.segment_done)
+        cid = config.camera_id
+        self.layout = Layout(config.data_root)
+        self.engine = make_engine(config.database_url)
+        self.recording = CameraRecording(engine=self.engine, layout=self.layout, camera_id=cid,
+                                         segment_seconds=config.segment_seconds)
         self.frames = LatestFrame()
-        self.store = EventStore(make_engine(config.database_url), cid, root)
+        self.live = LiveMp4()  # fragmented MP4 for live viewers, muxed only while watched
+        self.store = EventStore(self.engine, cid, config.data_root)
         self.reader = StreamReader(
             IngestOptions(url=config.source, transport=config.transport,
                           policy=config.source_policy), sink=self)
@@ -60,7 +76,7 @@ class CameraWorker:
                                        self._on_tracked if self.reid else None)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._clip_jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clips")
+        self._event_jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="events")
         self._open_event: int | None = None
         self._writer_lock = threading.Lock()
         self._manual_lock = threading.Lock()
@@ -68,25 +84,28 @@ class CameraWorker:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
-        self.buffer.discard_partials()
+        self.recording.start()
+        self.reader.start()  # footage is written while the store is reconciled
+        if not self.recording.wait_ready(READY_TIMEOUT_S):
+            log.warning("camera %s: recording store still reconciling", self.config.camera_id)
         self._recover_unfinished()
-        self.reader.start()
-        loops = ((self._detect_loop, "detection"), (self._housekeeping, "housekeeping"))
-        for target, name in loops:
-            thread = threading.Thread(target=target, name=name, daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        thread = threading.Thread(target=self.detection.run, args=(self._stop,),
+                                  name="detection", daemon=True)
+        thread.start()
+        self._threads.append(thread)
         log.info("camera %s (%s): started", self.config.camera_id, self.config.name)
 
     def stop(self) -> None:
         """Stop ingest, finish the open event with what was recorded, finalise the segment."""
         self._stop.set()
         self.reader.stop()
+        self.live.close()
         for thread in self._threads:
             thread.join(timeout=15)
         with self._writer_lock:
-            self.writer.close(finalize=True)
-        self._clip_jobs.shutdown(wait=True)
+            self.recording.close(finalize=True)
+        self._event_jobs.shutdown(wait=True)
+        self.recording.stop()
         if self.reid is not None:
             self.reid.stop()
         log.info("camera %s (%s): stopped", self.config.camera_id, self.config.name)
@@ -94,16 +113,20 @@ class CameraWorker:
     # ------------------------------------------------------------------ IngestSink
     def on_open(self, container_streams: list) -> None:
         with self._writer_lock:
-            self.writer.open_streams(container_streams)
+            self.recording.open_streams(container_streams)
+        self.live.open_streams(container_streams)
 
     def on_packet(self, packet: av.Packet) -> None:
         with self._writer_lock:
-            self.writer.write(packet, time.time())
+            self.recording.write(packet, time.time())
+        self.live.packet(packet)
 
     def on_frame(self, frame: av.VideoFrame, wall_time: float) -> None:
         self.frames.put(frame, wall_time)
 
     def on_status(self, status: str, reason: str | None) -> None:
+        if status == "error" and reason:
+            self.recording.note_outage(reason)
         log.info("camera %s: %s%s", self.config.camera_id, status,
                  f" ({reason})" if reason else "")
 
@@ -115,8 +138,8 @@ class CameraWorker:
         reason = self.reader.last_error if status == "error" else None
         _, last_frame = self.frames.peek()
         last_seen = last_frame if status == "online" and last_frame else time.time()
-        if status == "online" and self.writer.error:
-            status, reason = "error", f"recording failed: {self.writer.error}"
+        if status == "online" and self.recording.error:
+            status, reason = "error", f"recording failed: {self.recording.error}"
         return {
             "status": status,
             "last_seen": last_seen,
@@ -138,44 +161,62 @@ class CameraWorker:
         return self.frames.jpeg(after_seq, timeout)
 
     # ------------------------------------------------------------------ manual recording
-    def record_stop(self, started_at: float) -> dict[str, Any]:
-        """Clip [started_at − 1 s, now + 1 s] (bounded by retention) as one manual event.
+    def record_start(self, started_at: float) -> int:
+        """Open the manual recording started at `started_at` (its footage is kept from then,
+        however long it runs); returns its event id. Idempotent per started_at."""
+        claim = self.store.claim_manual(started_at, clip_start=started_at - MANUAL_ROLL_S)
+        assert claim.event.id is not None
+        return claim.event.id
 
-        Idempotent per started_at: the event row is claimed first, so a retried or concurrent
-        stop of the same recording returns the event the first stop saved. Stops run one at a
-        time on this camera (they are rare); the DB's unique index covers other processes.
+    def record_stop(self, started_at: float) -> dict[str, Any]:
+        """Save [started_at − 1 s, now + 1 s] as one manual event, whatever its length.
+
+        Idempotent per started_at: the row (made by `record_start`, or here) is claimed, so
+        a retried or concurrent stop of the same recording returns the event the first stop
+        saved. Stops run one at a time on this camera (they are rare); the DB's unique index
+        and the claim of the save cover other processes.
         """
         with self._manual_lock:
-            claim = self.store.claim_manual(started_at)
+            claim = self.store.claim_manual(started_at,
+                                            clip_start=started_at - MANUAL_ROLL_S)
             event = claim.event
             assert event.id is not None
-            if not claim.created:
-                if event.in_progress:  # left by a camera process that died while saving it
-                    return {"error": "This recording is still being saved; retry shortly."}
-                if not event.clip_path:
+            end = time.time() + MANUAL_ROLL_S
+            if not event.in_progress:
+                if not event.clip_start and not event.clip_path:
                     return {"error": "Nothing recorded in that window."}
                 return _manual_result(event.id, event.duration or 0.0)
+            if not self.store.claim_saving(event.id, clip_end=end):
+                # Left by a camera process that died while saving it; recovery finishes it.
+                return {"error": "This recording is still being saved; retry shortly."}
             try:
-                return self._save_manual(event.id, started_at)
+                return self._save_manual(event.id, started_at, end)
             except BaseException:
                 self.store.discard(event.id)  # a retry may try again from scratch
                 raise
 
-    def _save_manual(self, event_id: int, started_at: float) -> dict[str, Any]:
-        now = time.time()
-        start = max(started_at - 1.0, now - self.config.segment_retention_seconds)
-        end = now + 1.0
-        self.clips.wait_covered(end, timeout=2 * self.config.segment_seconds + 5)
+    def _save_manual(self, event_id: int, started_at: float, end: float) -> dict[str, Any]:
+        start = started_at - MANUAL_ROLL_S
+        with self._writer_lock:
+            self.recording.request_cut(at=end + CUT_SLACK_S)
+        self.recording.wait_indexed(
+            end, timeout=end - time.time() + 2 * self.config.segment_seconds + 5)
+        name = f"event-{event_id}"
         try:
-            files = self.clips.make(f"event-{event_id}", start, end)
+            cut = cut_clip(self.engine, self.layout, camera_id=self.config.camera_id,
+                           start=start, end=end, name=name)
         except ClipUnavailable as exc:
             self.store.discard(event_id)
             return {"error": f"Nothing recorded in that window: {exc}"}
-        self.store.finish(event_id, ts=files.start, end_ts=files.start + files.duration,
-                          duration=files.duration, clip_path=files.clip_path,
-                          thumb_path=files.thumb_path)
+        duration = cut.duration or 0.0
+        first = self._first_segment(start, end)
+        thumb = self._thumbnail(event_id, None, None, first)
+        clip_start = max(start, first.start) if first is not None else start
+        self.store.finish(event_id, ts=clip_start, end_ts=clip_start + duration,
+                          duration=duration, clip_path=None, thumb_path=thumb,
+                          clip_start=start, clip_end=end)
         self.events_recorded += 1
-        return _manual_result(event_id, files.duration)
+        return _manual_result(event_id, duration)
 
     # ------------------------------------------------------------------ identities
     def _on_tracked(self, now: float, tracked: Detections, labels: list[str],
@@ -191,14 +232,12 @@ class CameraWorker:
                             person_id=assignment.person_id)
 
     # ------------------------------------------------------------------ detection events
-    def _detect_loop(self) -> None:
-        self.detection.run(self._stop)
-
     def _on_events(self, events: list[RecorderEvent], kind: str) -> None:
         for event in events:
             if isinstance(event, EventOpened):
-                self._open_event = self.store.open(kind=kind, label=event.label,
-                                                   score=event.score, ts=event.first_seen)
+                self._open_event = self.store.open(
+                    kind=kind, label=event.label, score=event.score, ts=event.first_seen,
+                    clip_start=event.first_seen - self.config.pre_seconds)
                 if self.reid is not None:
                     for assignment in self.reid.live_assignments(event.first_seen):
                         self._on_assigned(assignment, self._open_event)
@@ -206,68 +245,80 @@ class CameraWorker:
                          self._open_event)
             elif isinstance(event, EventClosed) and self._open_event is not None:
                 event_id, self._open_event = self._open_event, None
+                end = min(event.clip_end, time.time()) if self._stop.is_set() else event.clip_end
+                with self._writer_lock:  # its tail is indexed a GOP later
+                    self.recording.request_cut(at=end + CUT_SLACK_S)
                 if self._stop.is_set():
-                    self._finish_event(event_id, event, wait=False)
+                    self._finish_event(event_id, event, end)
                 else:
-                    self._clip_jobs.submit(self._finish_event, event_id, event, True)
+                    self._event_jobs.submit(self._finish_event, event_id, event, end)
             elif isinstance(event, EventUpdated):
                 continue
 
-    def _finish_event(self, event_id: int, event: EventClosed, wait: bool) -> None:
-        end = event.clip_end if wait else min(event.clip_end, time.time())
-        if wait:
-            self.clips.wait_covered(end, timeout=2 * self.config.segment_seconds + 10)
+    def _finish_event(self, event_id: int, event: EventClosed, end: float) -> None:
         frame = event.best_frame if isinstance(event.best_frame, np.ndarray) else None
-        try:
-            files = self.clips.make(f"event-{event_id}", event.clip_start, end, frame,
-                                    event.best_box)
-        except (ClipUnavailable, OSError, ValueError) as exc:
-            log.warning("camera %s: event %s has no clip: %s", self.config.camera_id,
-                        event_id, exc)
-            self.store.finish(event_id, ts=event.first_seen, end_ts=event.last_seen,
-                              duration=event.last_seen - event.first_seen, clip_path=None,
-                              thumb_path=None, label=event.label, score=event.score)
-            return
+        first = None if frame is not None else self._first_segment(event.clip_start, end)
+        thumb = self._thumbnail(event_id, frame, event.best_box, first)
         if not self.store.finish(event_id, ts=event.first_seen, end_ts=event.last_seen,
-                                 duration=files.duration, clip_path=files.clip_path,
-                                 thumb_path=files.thumb_path, label=event.label,
-                                 score=event.score):
+                                 duration=end - event.clip_start, clip_path=None,
+                                 thumb_path=thumb, label=event.label, score=event.score,
+                                 clip_start=event.clip_start, clip_end=end):
             return
         self.events_recorded += 1
-        log.info("camera %s: %s event %s recorded (%.1fs clip)", self.config.camera_id,
-                 event.label, event_id, files.duration)
+        log.info("camera %s: %s event %s recorded (%.1f s of footage)", self.config.camera_id,
+                 event.label, event_id, end - event.clip_start)
+
+    def _first_segment(self, start: float, end: float) -> Segment | None:
+        with Session(self.engine) as session:
+            found = segments_between(session, layout=self.layout,
+                                     camera_id=self.config.camera_id, start=start, end=end)
+        return found[0] if found else None
+
+    def _thumbnail(self, event_id: int, frame: np.ndarray | None,
+                   box: tuple[float, float, float, float] | None,
+                   first: Segment | None) -> str | None:
+        """The event's thumbnail (its best detection, else its first recorded frame)."""
+        out = self.layout.thumbs(self.config.camera_id) / f"event-{event_id}.jpg"
+        try:
+            if frame is not None:
+                write_thumbnail(frame, box, out)
+            elif first is not None:
+                thumbnail_of_recording(first.path, out)
+            else:
+                return None
+        except (ClipUnavailable, OSError, ValueError, av.FFmpegError) as exc:
+            log.warning("camera %s: event %s has no thumbnail: %s", self.config.camera_id,
+                        event_id, exc)
+            return None
+        return self.layout.relative(out)
 
     def _recover_unfinished(self) -> None:
-        """Events left open by a crash: finish them with whatever the buffer still holds."""
+        """Events left open by an unclean stop: finished with the footage recorded until it."""
+        recorded_until = self.recording.recorded_before_start
+        now = time.time()
         for event in self.store.in_progress():
             assert event.id is not None
-            start = event.ts.timestamp() - self.config.pre_seconds
-            segments = self.buffer.covering(start, start + RECOVER_MAX_SPAN_S)
-            if not segments:
-                self.store.finish(event.id, ts=event.ts.timestamp(), end_ts=event.ts.timestamp(),
-                                  duration=0.0, clip_path=None, thumb_path=None)
+            start = event.clip_start if event.clip_start is not None \
+                else event.ts.timestamp() - self.config.pre_seconds
+            if event.kind == "manual" and event.clip_end is None \
+                    and now - start < MANUAL_MAX_S:
+                continue  # still recording: its stop comes from the operator
+            end = event.clip_end if event.clip_end is not None else recorded_until
+            if end is None or end <= start:
+                self.store.finish(event.id, ts=event.ts.timestamp(),
+                                  end_ts=event.ts.timestamp(), duration=0.0, clip_path=None,
+                                  thumb_path=None)
                 continue
-            end = min(segments[-1].end, start + RECOVER_MAX_SPAN_S)
-            try:
-                files = self.clips.make(f"event-{event.id}", start, end)
-            except (ClipUnavailable, OSError, ValueError):
-                self.store.mark_finished(event.id)
-                continue
+            end = min(end, start + MANUAL_MAX_S) if event.kind == "manual" else end
+            thumb = self._thumbnail(event.id, None, None, self._first_segment(start, end))
             self.store.finish(event.id, ts=event.ts.timestamp(), end_ts=end,
-                              duration=files.duration, clip_path=files.clip_path,
-                              thumb_path=files.thumb_path)
-            log.info("camera %s: recovered event %s after an unclean stop",
-                     self.config.camera_id, event.id)
-
-    # ------------------------------------------------------------------ housekeeping
-    def _housekeeping(self) -> None:
-        while not self._stop.wait(HOUSEKEEPING_S):
-            try:
-                self.buffer.prune()
-            except OSError as exc:
-                log.warning("camera %s: pruning segments failed: %s", self.config.camera_id, exc)
+                              duration=end - start, clip_path=None, thumb_path=thumb,
+                              clip_start=start, clip_end=end)
+            log.info("camera %s: recovered event %s after an unclean stop (%.1f s)",
+                     self.config.camera_id, event.id, end - start)
 
 
 def _manual_result(event_id: int, duration: float) -> dict[str, Any]:
     return {"event_id": event_id, "clip": f"/api/events/{event_id}/clip",
             "duration": round(duration, 3)}
+

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, event, inspect, text
+from sqlalchemy import Column, Table, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlmodel import Session, SQLModel, create_engine
@@ -40,9 +40,10 @@ class SchemaUpgradeError(RuntimeError):
 def create_schema(engine: Engine, attempts: int = 5) -> None:
     """Create missing tables, then add missing nullable columns and indexes to existing ones.
 
-    There is no migration framework: a column added to a table later must be nullable, and an
-    older database gets it (and any index that names it) here. Several processes may race here
-    (every camera opens the database at start), so each step looks again when it loses.
+    There is no migration framework: a column added to a table later must be nullable or have
+    a server default, and an older database gets it (and any index that names it) here.
+    Several processes may race here (every camera opens the database at start), so each step
+    looks again when it loses.
     """
     for attempt in range(attempts):
         try:
@@ -59,10 +60,12 @@ def create_schema(engine: Engine, attempts: int = 5) -> None:
 
 
 def add_missing_columns(engine: Engine) -> list[str]:
-    """ALTER TABLE … ADD COLUMN for each nullable column an existing table lacks, then indexes.
+    """ALTER TABLE … ADD COLUMN for each column an existing table lacks, then indexes.
 
-    Returns the `table.column` names added. Raises `SchemaUpgradeError` for a missing NOT NULL
-    column, which no in-place step can add to rows that already exist.
+    A nullable column is added empty; a NOT NULL one with a server default is added with it
+    (existing rows take the default). Returns the `table.column` names added. Raises
+    `SchemaUpgradeError` for a missing NOT NULL column without a default, which no in-place
+    step can add to rows that already exist.
     """
     added: list[str] = []
     inspector = inspect(engine)
@@ -74,18 +77,31 @@ def add_missing_columns(engine: Engine) -> list[str]:
         present = {column["name"] for column in inspector.get_columns(table.name)}
         missing = [column for column in table.columns if column.name not in present]
         for column in missing:
-            if not column.nullable:
+            default = _server_default(column)
+            if not column.nullable and default is None:
                 raise SchemaUpgradeError(
                     f"table {table.name} lacks column {column.name}, which is NOT NULL: it "
                     "cannot be added in place; recreate the database or migrate it by hand")
             kind = column.type.compile(dialect=engine.dialect)
+            tail = "" if default is None else f" NOT NULL DEFAULT {default}"
             with engine.begin() as connection:
-                connection.execute(text(
-                    f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {kind}"))
+                connection.execute(text(f"ALTER TABLE {quote(table.name)} "
+                                        f"ADD COLUMN {quote(column.name)} {kind}{tail}"))
             added.append(f"{table.name}.{column.name}")
         indexes = {index["name"] for index in inspector.get_indexes(table.name)}
         _create_missing_indexes(engine, table, indexes)
     return added
+
+
+def _server_default(column: Column[Any]) -> str | None:
+    """The SQL literal of a column's plain server default (`server_default="7"`), if any."""
+    default = column.server_default
+    arg = getattr(default, "arg", None)
+    if arg is None:
+        return None
+    value = arg.text if hasattr(arg, "text") else str(arg)
+    # Only plain numbers and words: a literal we can put into DDL as it is.
+    return value if value.replace(".", "", 1).replace("-", "", 1).isalnum() else None
 
 
 def _create_missing_indexes(engine: Engine, table: Table, present: set[str | None]) -> None:

@@ -27,9 +27,12 @@ from iris.db.tables import (
     FaceSample,
     Identity,
     PresenceSegment,
+    RecordingGap,
+    RecordingSegment,
     Sighting,
 )
-from iris.media import PathEscapesRoot, camera_dirs, contained
+from iris.layout import Layout
+from iris.media import PathEscapesRoot, contained
 
 log = logging.getLogger("iris.purge")
 
@@ -73,16 +76,38 @@ def _forget_doomed(session: OrmSession, transaction: SessionTransaction) -> None
         session.info.pop(_DOOMED, None)
 
 
+def cached_clips(root: Path, event: Event) -> list[Path]:
+    """Clips of the event cut on demand from the recording store (its cache files)."""
+    folder = Layout(root).clip_cache(event.camera_id)
+    return sorted(folder.glob(f"event-{event.id}.*")) if folder.is_dir() else []
+
+
+def event_files(root: Path, event: Event) -> list[Path]:
+    """Every file of an event: thumbnail, a clip of its own (pre-store events), cached clips.
+
+    Its footage in the recording store is not among them: segments belong to the store, and
+    retention deletes them once no event or continuous retention needs them.
+    """
+    files = []
+    for stored in (event.clip_path, event.thumb_path):
+        if stored:
+            try:
+                files.append(contained(root, stored))
+            except PathEscapesRoot:  # a stored path outside the root is never touched
+                continue
+    return files + cached_clips(root, event)
+
+
 def delete_events(session: Session, root: Path, event_ids: Iterable[int]) -> int:
-    """Delete events with their clip and thumbnail files; sightings keep living (SET NULL)."""
+    """Delete events with their files (`event_files`); sightings keep living (SET NULL)."""
     ids = list(dict.fromkeys(event_ids))
     deleted = 0
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         rows = session.execute(select(Event).where(col(Event.id).in_(chunk))).scalars().all()
         for row in rows:
-            _doom_stored(session, root, row.clip_path)
-            _doom_stored(session, root, row.thumb_path)
+            for path in event_files(root, row):
+                delete_after_commit(session, path)
         session.execute(delete(Event).where(col(Event.id).in_([e.id for e in rows])))
         deleted += len(rows)
     return deleted
@@ -142,7 +167,7 @@ def delete_identities(session: Session, root: Path, identity_ids: Iterable[int])
             )
         session.execute(delete(Identity).where(col(Identity.id).in_(chunk)))
         for identity_id in chunk:
-            delete_after_commit(session, root / "identities" / str(identity_id))
+            delete_after_commit(session, Layout(root).identity(identity_id))
     return len(ids)
 
 
@@ -173,7 +198,7 @@ def delete_camera(session: Session, root: Path, camera: Camera) -> None:
     """Recursive camera delete as the contract says (worker stop is the caller's job)."""
     camera_id = camera.id
     assert camera_id is not None
-    for folder in camera_dirs(root, camera_id):
+    for folder in Layout(root).camera_folders(camera_id):
         delete_after_commit(session, folder)
     touched = set(
         session.execute(
@@ -188,6 +213,8 @@ def delete_camera(session: Session, root: Path, camera: Camera) -> None:
         session.execute(delete(table).where(col(table.camera_id) == camera_id))
     session.execute(delete(Sighting).where(col(Sighting.camera_id) == camera_id))
     session.execute(delete(Event).where(col(Event.camera_id) == camera_id))
+    for recorded in (RecordingSegment, RecordingGap):  # the folders go above
+        session.execute(delete(recorded).where(col(recorded.camera_id) == camera_id))
     session.delete(camera)
     session.flush()
     if touched:
@@ -212,7 +239,13 @@ def delete_orphan_identities(session: Session, root: Path, candidates: Iterable[
 
 
 def purge_camera_events(session: Session, root: Path, camera_id: int) -> int:
-    """RTSP repoint: the camera's prior events and their files go (a different camera now)."""
+    """RTSP repoint: the camera's prior events, its recorded footage and gaps, and their
+    files go (it is a different camera now). Returns the events deleted."""
     ids = session.execute(
         select(col(Event.id)).where(col(Event.camera_id) == camera_id)).scalars().all()
+    for relative in session.execute(select(col(RecordingSegment.path)).where(
+            col(RecordingSegment.camera_id) == camera_id)).scalars():
+        _doom_stored(session, root, relative)
+    for recorded in (RecordingSegment, RecordingGap):
+        session.execute(delete(recorded).where(col(recorded.camera_id) == camera_id))
     return delete_events(session, root, ids)

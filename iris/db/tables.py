@@ -22,6 +22,9 @@ def _ts(nullable: bool = False, index: bool = False) -> Column:  # type: ignore[
 # SQLite would hand a deleted row's id to the next row; ids end up in URLs, so never reuse them.
 NO_ID_REUSE = {"sqlite_autoincrement": True}
 
+DEFAULT_CONTINUOUS_DAYS = 7
+"""New cameras record 24/7 and keep a week; the free-disk floor keeps a small disk from filling."""
+
 
 # ----------------------------------------------------------------------------- cameras
 class CameraTuning(SQLModel):
@@ -40,6 +43,10 @@ class CameraTuning(SQLModel):
     faces_enabled: bool = True
     reid_enabled: bool = True
     retention_days: int = Field(30, ge=0, le=3650)  # 0 keeps events forever
+    # 0 = events only. Older databases get the column with the default (server_default).
+    continuous_days: int = Field(
+        DEFAULT_CONTINUOUS_DAYS, ge=0, le=3650,
+        sa_column_kwargs={"server_default": str(DEFAULT_CONTINUOUS_DAYS)})
 
 
 class Camera(CameraTuning, table=True):
@@ -136,6 +143,11 @@ class Event(SQLModel, table=True):
     in_progress: bool = False
     # The started_at a manual recording was stopped with (NULL for other kinds).
     manual_started_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # The footage of the event in the recording store (epoch seconds): first seen - pre …
+    # last seen + post. clip_end is NULL while the event lasts; both NULL: no footage (an
+    # event recorded before the store keeps its own file in clip_path).
+    clip_start: float | None = None
+    clip_end: float | None = None
     person_id: int | None = Field(default=None, foreign_key="people.id", ondelete="SET NULL")
     person_name: str | None = None
     identity_id: int | None = Field(
@@ -226,3 +238,39 @@ class FaceSample(SQLModel, table=True):
     clothing: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     quality: float = 0.0
     label: str | None = Field(default=None, index=True, max_length=200)
+
+
+# ----------------------------------------------------------------------------- recording store
+class RecordingSegment(SQLModel, table=True):
+    """One finished segment file of the recording store (times are epoch seconds)."""
+
+    __tablename__ = "recording_segments"
+    __table_args__ = (
+        Index("ix_recording_segments_camera_start", "camera_id", "start"),
+        Index("ix_recording_segments_start", "start"),  # retention: oldest first, any camera
+        Index("ux_recording_segments_path", "path", unique=True),  # indexed once, by anyone
+        NO_ID_REUSE,
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    camera_id: int = Field(foreign_key="cameras.id", ondelete="CASCADE")
+    start: float
+    end: float
+    path: str = Field(max_length=1024)  # relative to the data root
+    bytes: int = 0
+    has_audio: bool = False
+    keyframes: int = 0
+    activity: float | None = None  # inter-frame bytes over keyframe bytes; ~0 = static scene
+
+
+class RecordingGap(SQLModel, table=True):
+    """A stretch a camera should have recorded and did not (offline, writer failure, restart)."""
+
+    __tablename__ = "recording_gaps"
+    __table_args__ = (Index("ix_recording_gaps_camera_start", "camera_id", "start"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    camera_id: int = Field(foreign_key="cameras.id", ondelete="CASCADE")
+    start: float
+    end: float
+    reason: str = Field(default="", max_length=500)

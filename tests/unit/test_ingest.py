@@ -13,9 +13,12 @@ import av
 import pytest
 
 from iris.actors.ingest import IngestOptions, StreamReader
-from iris.actors.segments import SegmentBuffer, SegmentWriter, assemble_clip
+from iris.recording.clip import assemble_clip
+from iris.recording.segment import Segment
+from iris.recording.writer import SegmentWriter
 from iris.sources import SourcePolicy
 from tests.support.media import decode_errors, make_clip, probe, to_annexb
+from tests.support.clock_camera import ClockCamera
 from tests.support.rtsp import RtspServer, gstreamer_available
 
 FPS = 25
@@ -31,6 +34,11 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> floa
     return time.monotonic() - start
 
 
+def segments_in(directory: Path) -> list[Segment]:
+    found = (Segment.from_path(path) for path in directory.glob("*.mp4"))
+    return sorted(segment for segment in found if segment is not None)
+
+
 class RecordingSink:
     """Remembers what a reader delivered; optionally records segments like a camera does."""
 
@@ -43,7 +51,7 @@ class RecordingSink:
         self.shape: tuple[int, ...] | None = None
         self.statuses: list[tuple[str, str | None, float]] = []
         self.fail_frames = fail_frames
-        self.writer = SegmentWriter(segments) if segments is not None else None
+        self.writer = SegmentWriter(segments, 2.0) if segments is not None else None
 
     def on_open(self, container_streams: list) -> None:
         with self.lock:
@@ -119,7 +127,7 @@ def test_local_file_loops_in_real_time_into_segments(tmp_path: Path, media: Path
     assert sink.stream_codecs == [["h264", "aac"]]  # looping does not reopen
     for dts in sink.dts.values():  # timestamps keep rising across the loops
         assert all(b > a for a, b in zip(dts, dts[1:], strict=False))
-    segments = SegmentBuffer(tmp_path, 3600).segments()
+    segments = segments_in(tmp_path)
     assert len(segments) >= 2
     assert all(abs(s.duration - 2.0) < 0.1 for s in segments[:-1])
     clip = tmp_path / "clip.mp4"
@@ -268,11 +276,33 @@ def test_rtsp_camera_at_source_rate_with_audio(tmp_path: Path, camera: RtspServe
     reader.stop()
     assert sink.writer is not None
     sink.writer.close()
-    segments = SegmentBuffer(tmp_path / "seg", 3600).segments()
+    segments = segments_in(tmp_path / "seg")
     clip = tmp_path / "clip.mp4"
     duration = assemble_clip(segments, segments[0].start, segments[-1].end, clip)
     assert duration > 4 and decode_errors(clip) == ""
     assert [s["codec_name"] for s in probe(clip)["streams"]] == ["h264", "aac"]
+
+
+@pytest.mark.integration
+@rtsp
+@pytest.mark.parametrize("audio", ["pcma", "pcmu"])
+def test_g711_sound_of_a_camera_is_recorded_as_aac(tmp_path: Path, reader_factory,
+                                                   audio: str) -> None:
+    """Many cameras send G.711, which MP4 cannot carry: it reaches the writer as it comes and
+    the segments carry it as AAC (before, such sound was dropped)."""
+    with ClockCamera(audio=audio, log_path=tmp_path / "camera.log") as camera:
+        sink = RecordingSink(segments=tmp_path / "seg")
+        reader = reader_factory(IngestOptions(url=camera.url), sink)
+        wait_until(lambda: len(segments_in(tmp_path / "seg")) >= 2, 30, "two segments")
+        reader.stop()
+    assert sink.stream_codecs[0][1] in ("pcm_alaw", "pcm_mulaw")
+    assert sink.writer is not None
+    sink.writer.close()
+    for segment in segments_in(tmp_path / "seg"):
+        streams = {s["codec_type"]: s for s in probe(segment.path)["streams"]}
+        assert (streams["audio"]["codec_name"], streams["audio"]["sample_rate"]) == \
+            ("aac", "8000")
+        assert decode_errors(segment.path) == ""
 
 
 @pytest.mark.integration

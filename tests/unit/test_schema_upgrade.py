@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from iris.db.engine import SchemaUpgradeError, make_engine
-from iris.db.tables import Camera, Event
+from iris.db.tables import DEFAULT_CONTINUOUS_DAYS, Camera, Event
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 NEW_INDEX = "ux_events_camera_manual_start"
@@ -23,10 +23,15 @@ PG_URL = os.environ.get("IRIS_TEST_DATABASE_URL", "")
 
 
 def downgrade(engine: Engine) -> None:
-    """Turn today's events table back into the one the schema before manual_started_at made."""
+    """Turn today's tables back into those of the schema before manual_started_at and the
+    recording store (no clip range on events, no continuous_days, no recording tables)."""
     with engine.begin() as connection:
         connection.execute(text(f"DROP INDEX {NEW_INDEX}"))
-        connection.execute(text("ALTER TABLE events DROP COLUMN manual_started_at"))
+        for column in ("manual_started_at", "clip_start", "clip_end"):
+            connection.execute(text(f"ALTER TABLE events DROP COLUMN {column}"))
+        connection.execute(text("ALTER TABLE cameras DROP COLUMN continuous_days"))
+        connection.execute(text("DROP TABLE recording_segments"))
+        connection.execute(text("DROP TABLE recording_gaps"))
 
 
 def old_database(url: str) -> int:
@@ -58,12 +63,17 @@ def columns(engine: Engine) -> set[str]:
 def check_upgraded(url: str, event_id: int) -> None:
     engine = make_engine(url)  # what every process does at start
     try:
-        assert "manual_started_at" in columns(engine)
+        assert {"manual_started_at", "clip_start", "clip_end"} <= columns(engine)
         assert NEW_INDEX in {index["name"] for index in inspect(engine).get_indexes("events")}
+        assert {"recording_segments", "recording_gaps"} <= set(inspect(engine).get_table_names())
         with Session(engine) as session:
             old = session.get(Event, event_id)
             assert old is not None and old.manual_started_at is None
+            assert old.clip_start is None  # an event from before the store: no range
             camera_id = old.camera_id
+            camera = session.get(Camera, camera_id)
+            # A NOT NULL column with a server default: the old row takes the default.
+            assert camera is not None and camera.continuous_days == DEFAULT_CONTINUOUS_DAYS
             # The upgraded table enforces one manual recording per (camera, started_at).
             for _ in range(2):
                 session.add(Event(camera_id=camera_id, kind="manual", ts=T0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,6 +15,7 @@ from sqlmodel import Session, col
 
 from iris.db.purge import CHUNK, delete_events, delete_finished_events
 from iris.db.tables import Event
+from iris.serve.clip_responses import serve_cut_clip
 from iris.serve.deps import EngineDep, RootDep, SessionDep
 from iris.serve.files import serve_stored
 from iris.serve.schemas.events import (
@@ -153,9 +155,20 @@ def _event_paths(engine: Engine, event_id: int) -> Event:
 
 @router.get("/{event_id}/clip")
 def event_clip(event_id: IdPath, request: Request, engine: EngineDep, root: RootDep) -> Response:
-    """Stream the recorded mp4 clip (HTTP Range supported)."""
+    """Stream the recorded mp4 clip (HTTP Range supported).
+
+    Cut from the recording store on the first request (first seen - pre … last seen + post;
+    an event still recording: what is recorded so far), then served from the clip cache. An
+    event recorded before the store has a clip file of its own.
+    """
     event = _event_paths(engine, event_id)
-    return _serve_media(request, root, event.clip_path, "clip", "video/mp4")
+    if event.clip_path or event.clip_start is None:
+        return _serve_media(request, root, event.clip_path, "clip", "video/mp4")
+    end = event.clip_end if event.clip_end is not None else time.time()
+    return serve_cut_clip(request.headers, engine, root, camera_id=event.camera_id,
+                          start=event.clip_start, end=end, name=f"event-{event.id}",
+                          subject="The event's clip",
+                          nothing="Event has no clip: nothing was recorded in its range.")
 
 
 @router.get("/{event_id}/thumbnail")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -10,6 +10,10 @@ from iris.db.tables import Event
 from iris.serve.schemas.ids import DbId
 
 BULK_MAX = 1000
+
+
+def _dt(epoch: float | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
 
 
 class EventPublic(BaseModel):
@@ -28,6 +32,10 @@ class EventPublic(BaseModel):
     person_name: str | None
     identity_id: int | None
     created_at: datetime
+    clip_start: datetime | None = Field(
+        None, description="Where its footage starts in the recording store (first seen - pre)")
+    clip_end: datetime | None = Field(
+        None, description="Where its footage ends (last seen + post); null while recording")
     clip_url: str | None = Field(description="GET it for the mp4 (Range supported); null: none")
     thumb_url: str | None = Field(description="GET it for the JPEG thumbnail; null: none")
 
@@ -35,10 +43,14 @@ class EventPublic(BaseModel):
     def from_event(cls, event: Event) -> EventPublic:
         """The public view of a row (URLs only when the row has the file)."""
         base = f"/api/events/{event.id}"
+        has_clip = bool(event.clip_path) or event.clip_start is not None
         return cls.model_validate(
             {
-                **event.model_dump(exclude={"clip_path", "thumb_path"}),
-                "clip_url": f"{base}/clip" if event.clip_path else None,
+                **event.model_dump(exclude={"clip_path", "thumb_path", "clip_start",
+                                            "clip_end"}),
+                "clip_start": _dt(event.clip_start),
+                "clip_end": _dt(event.clip_end),
+                "clip_url": f"{base}/clip" if has_clip else None,
                 "thumb_url": f"{base}/thumbnail" if event.thumb_path else None,
             }
         )
