@@ -182,19 +182,19 @@ def camera_stats(session: Session, *, now: float,
 
 
 class StatsCache:
-    """`camera_stats` at most every `ttl` seconds (it sums the whole index)."""
+    """`camera_stats` of each database at most every `ttl` seconds (it sums the whole index)."""
 
     def __init__(self, ttl: float = STATS_TTL_S) -> None:
         self.ttl = ttl
         self._lock = threading.Lock()
-        self._value: dict[int, CameraRecordingStats] = {}
-        self._at = float("-inf")
+        self._values: dict[str, tuple[float, dict[int, CameraRecordingStats]]] = {}
 
     def get(self, engine: Engine, *, stale_after: float) -> dict[int, CameraRecordingStats]:
+        key = engine.url.render_as_string(hide_password=True)
         with self._lock:
-            if time.monotonic() - self._at >= self.ttl:
+            at, value = self._values.get(key, (float("-inf"), {}))
+            if time.monotonic() - at >= self.ttl:
                 with Session(engine) as session:
-                    self._value = camera_stats(session, now=time.time(),
-                                               stale_after=stale_after)
-                self._at = time.monotonic()
-            return self._value
+                    value = camera_stats(session, now=time.time(), stale_after=stale_after)
+                self._values[key] = (time.monotonic(), value)
+            return value

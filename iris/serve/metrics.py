@@ -1,4 +1,5 @@
-"""Prometheus text exposition of Iris's own series (no Ray): cameras, detector, identities.
+"""Prometheus text exposition of Iris's own series (no Ray): cameras, recording, detector,
+identities.
 
 Ray's metrics (`ray.util.metrics`, exported by every node's metrics agent) carry the same
 numbers for a Prometheus that scrapes the cluster; this endpoint serves an instance's view
@@ -46,9 +47,24 @@ def _family(name: str, kind: str, help_text: str,
     return lines
 
 
+# name → (type, help, attribute of CameraRecordingStats)
+RECORDING_SERIES: dict[str, tuple[str, str, str]] = {
+    "iris_recording_gap_seconds_total": (
+        "counter", "Seconds a camera did not record (outages, restarts; retained history)",
+        "gap_seconds"),
+    "iris_recording_coverage_ratio": (
+        "gauge", "Share of today (UTC) the camera recorded", "coverage_today"),
+    "iris_recording_bytes": ("gauge", "Bytes of the camera's indexed footage", "bytes"),
+}
+
+
 def render(states: Mapping[int, Mapping[str, Any]], detector: Mapping[str, Any],
-           identity: Mapping[str, Any] | None) -> str:
-    """All series as Prometheus text (version 0.0.4)."""
+           identity: Mapping[str, Any] | None,
+           recording: Mapping[int, Any] | None = None) -> str:
+    """All series as Prometheus text (version 0.0.4).
+
+    `recording` maps camera ids to `iris.recording.queries.CameraRecordingStats`.
+    """
     lines: list[str] = []
     for name, (kind, help_text, key) in CAMERA_SERIES.items():
         samples = []
@@ -73,4 +89,10 @@ def render(states: Mapping[int, Mapping[str, Any]], detector: Mapping[str, Any],
         lines += _family("iris_identity_gallery_size", "gauge", "Vectors per FAISS gallery", [
             ({"gallery": key}, value) for key, value in sorted(identity.items())
             if key in {"people_faces", "identity_faces", "identity_appearance"}])
+    if recording is not None:
+        for name, (kind, help_text, attribute) in RECORDING_SERIES.items():
+            lines += _family(name, kind, help_text, [
+                ({"camera_id": camera_id}, getattr(stats, attribute))
+                for camera_id, stats in sorted(recording.items())
+                if getattr(stats, attribute) is not None])
     return "\n".join(lines) + "\n"

@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime
 
 from pydantic import BaseModel, Field
 
-from iris.recording.queries import Coverage, HourSummary
+from iris.recording.queries import CameraRecordingStats, Coverage, HourSummary
+from iris.recording.storage import GB
 
 
 def _dt(epoch: float) -> datetime:
@@ -71,3 +72,39 @@ class DaySummary(BaseModel):
         return cls(camera_id=camera_id, day=day, tz=tz,
                    recorded_seconds=round(sum(h.recorded_seconds for h in hours), 3),
                    events=sum(h.events for h in hours), hours=[HourPublic.of(h) for h in hours])
+
+
+class CameraStorage(BaseModel):
+    """One camera's recordings in /api/system: size, span held, rate, coverage."""
+
+    camera_id: int
+    bytes: int
+    gb: float
+    segments: int
+    oldest: datetime | None
+    newest: datetime | None
+    days_held: float
+    gb_per_day: float = Field(description="Recorded in the last 24 h")
+    coverage_today: float | None = Field(
+        description="Share of today (UTC, since the camera was added) that was recorded")
+    gap_seconds: float = Field(description="Not recorded (outages, restarts), retained history")
+
+    @classmethod
+    def of(cls, stats: CameraRecordingStats) -> CameraStorage:
+        return cls(camera_id=stats.camera_id, bytes=stats.bytes,
+                   gb=round(stats.bytes / GB, 3), segments=stats.segments,
+                   oldest=None if stats.oldest is None else _dt(stats.oldest),
+                   newest=None if stats.newest is None else _dt(stats.newest),
+                   days_held=stats.days_held, gb_per_day=round(stats.bytes_last_day / GB, 3),
+                   coverage_today=stats.coverage_today, gap_seconds=stats.gap_seconds)
+
+
+class RecordingStatus(BaseModel):
+    """The recording store in /api/system: the disk, the floor and cap, each camera."""
+
+    disk_total_bytes: int
+    disk_free_bytes: int
+    min_free_bytes: int = Field(description="The free-disk floor retention keeps")
+    cap_bytes: int = Field(description="storage_max_gb; 0 = none")
+    recordings_bytes: int = Field(description="Indexed footage (clips and thumbnails apart)")
+    cameras: list[CameraStorage]
