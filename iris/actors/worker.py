@@ -25,24 +25,23 @@ from iris.actors.detection import DetectionLoop, DetectorClient
 from iris.actors.event_store import EventStore
 from iris.actors.ingest import IngestOptions, StreamReader
 from iris.actors.live_frames import LatestFrame
-from iris.live.fmp4 import LiveMp4
 from iris.actors.recorder import EventClosed, EventOpened, EventUpdated, RecorderEvent
 from iris.actors.reid import EmbedderClient, IdentityClient, ReidSender
 from iris.db.engine import make_engine
 from iris.identity import Assignment
 from iris.layout import Layout
+from iris.live.fmp4 import LiveMp4
 from iris.recording.cache import cut_clip
 from iris.recording.camera import CameraRecording
 from iris.recording.clip import ClipUnavailable
 from iris.recording.index import segments_between
+from iris.recording.manual import MANUAL_ROLL_S
 from iris.recording.segment import Segment
 from iris.recording.thumbnails import thumbnail_of_recording, write_thumbnail
 from iris.types import Detections
 
 log = logging.getLogger("iris.camera")
 
-#: A manual recording's pre- and post-roll.
-MANUAL_ROLL_S = 1.0
 #: A stop cuts the segment this long after its end, so the cut surely lies past it.
 CUT_SLACK_S = 0.5
 #: Longest a manual recording left recording by a crash stays open before it is finished.
@@ -161,20 +160,13 @@ class CameraWorker:
         return self.frames.jpeg(after_seq, timeout)
 
     # ------------------------------------------------------------------ manual recording
-    def record_start(self, started_at: float) -> int:
-        """Open the manual recording started at `started_at` (its footage is kept from then,
-        however long it runs); returns its event id. Idempotent per started_at."""
-        claim = self.store.claim_manual(started_at, clip_start=started_at - MANUAL_ROLL_S)
-        assert claim.event.id is not None
-        return claim.event.id
-
     def record_stop(self, started_at: float) -> dict[str, Any]:
         """Save [started_at − 1 s, now + 1 s] as one manual event, whatever its length.
 
-        Idempotent per started_at: the row (made by `record_start`, or here) is claimed, so
-        a retried or concurrent stop of the same recording returns the event the first stop
-        saved. Stops run one at a time on this camera (they are rare); the DB's unique index
-        and the claim of the save cover other processes.
+        Idempotent per started_at: the row (opened by record/start, `open_manual`, or here)
+        is claimed, so a retried or concurrent stop of the same recording returns the event
+        the first stop saved. Stops run one at a time on this camera (they are rare); the
+        DB's unique index and the claim of the save cover other processes.
         """
         with self._manual_lock:
             claim = self.store.claim_manual(started_at,
