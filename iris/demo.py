@@ -6,11 +6,10 @@ import math
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
+from iris.db import cameras
 from iris.db.engine import make_engine
-from iris.db.tables import Camera
 from iris.settings import Settings
 
 DEMO_NAME = "Demo camera"
@@ -83,14 +82,8 @@ def ensure_demo_camera(settings: Settings) -> int:
         make_demo_clip(clip)
     engine = make_engine(settings.resolved_database_url)
     with Session(engine) as session:
-        existing = session.execute(
-            select(Camera).where(col(Camera.name) == DEMO_NAME)).scalars().first()
-        if existing is not None and existing.id is not None:
-            return existing.id
-        camera = Camera.model_validate(
-            {"name": DEMO_NAME, "rtsp_url": clip.resolve().as_uri(), "enabled": True})
-        session.add(camera)
-        session.commit()
-        session.refresh(camera)
+        camera = cameras.camera_named(session, name=DEMO_NAME) or cameras.create_camera(
+            session, fields={"name": DEMO_NAME, "rtsp_url": clip.resolve().as_uri(),
+                             "enabled": True})
         assert camera.id is not None
         return camera.id

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+
+from iris.messages import CameraState
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class DerivedStatus:
 def derive_status(
     *,
     enabled: bool,
-    heartbeat: dict[str, Any] | None,
+    heartbeat: CameraState | None,
     persisted_status: str,
     persisted_last_seen: datetime | None,
     stale_seconds: float,
@@ -36,14 +37,14 @@ def derive_status(
         status = persisted_status if fresh else "offline"
         return DerivedStatus(status, persisted_last_seen, 0.0, None, None)
 
-    last_seen = datetime.fromtimestamp(heartbeat["last_seen"], UTC)
-    status = heartbeat.get("status", "offline")
-    if status != "error" and now - heartbeat["last_seen"] > stale_seconds:
+    last_seen = datetime.fromtimestamp(heartbeat.last_seen, UTC)
+    status = heartbeat.status
+    if status != "error" and now - heartbeat.last_seen > stale_seconds:
         status = "offline"
     return DerivedStatus(
         status=status,
         last_seen=last_seen,
-        fps=float(heartbeat.get("fps", 0.0)),
-        detector=heartbeat.get("detector"),
-        reason=heartbeat.get("reason"),
+        fps=float(heartbeat.fps),
+        detector=heartbeat.detector,
+        reason=heartbeat.reason,
     )

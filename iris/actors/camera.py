@@ -1,21 +1,27 @@
 """CameraActor: the Ray shell around one camera's `CameraWorker`.
 
-It only wires: the resolved `CameraConfig` in, heartbeats out to the WorkerManager, the shared
-Detector deployment in, and calls from the ingress (live frames, manual recording) through.
+It only wires: the resolved `CameraConfig` in, typed heartbeats (`CameraState`) out to the
+WorkerManager, the handles of the shared Detector and Embedder deployments and of the
+IdentityManager in (from the manager), and calls from the ingress (live frames, manual
+recording) through.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import ray
 
 from iris.actors.config import CameraConfig
 from iris.actors.worker import CameraWorker
+from iris.messages import CameraState, RecordResult
 from iris.types import Detections
+
+if TYPE_CHECKING:
+    from ray.serve.handle import DeploymentHandle
 
 log = logging.getLogger("iris.camera")
 
@@ -25,55 +31,39 @@ STOP_TIMEOUT_S = 8.0
 
 
 class ServeDetector:
-    """`DetectorClient` over the Detector Serve deployment (blocking calls, worker threads)."""
+    """`DetectorClient` over the Detector deployment's handle (blocking calls, worker threads)."""
 
-    def __init__(self, app_name: str) -> None:
-        self._app_name = app_name
-        self._handle: Any = None
-
-    def _deployment(self) -> Any:
-        if self._handle is None:
-            from ray import serve
-
-            self._handle = serve.get_deployment_handle("Detector", app_name=self._app_name)
-        return self._handle
+    def __init__(self, handle: DeploymentHandle) -> None:
+        self._handle = handle
 
     def info(self) -> dict[str, Any]:
-        info: dict[str, Any] = self._deployment().info.remote().result(timeout_s=10)
+        info: dict[str, Any] = self._handle.info.remote().result(timeout_s=10)
         return info
 
     def detect(self, frame: np.ndarray, conf: float, iou: float) -> Detections:
-        dets: Detections = self._deployment().detect.remote(frame, conf, iou).result(
+        dets: Detections = self._handle.detect.remote(frame, conf, iou).result(
             timeout_s=DETECT_TIMEOUT_S)
         return dets
 
 
 class ServeEmbedder:
-    """`EmbedderClient` over the Embedder Serve deployment."""
+    """`EmbedderClient` over the Embedder deployment's handle."""
 
-    def __init__(self, app_name: str) -> None:
-        self._app_name = app_name
-        self._handle: Any = None
+    def __init__(self, handle: DeploymentHandle) -> None:
+        self._handle = handle
 
     def embed(self, crop: np.ndarray, want_face: bool) -> Any:
-        if self._handle is None:
-            from ray import serve
-
-            self._handle = serve.get_deployment_handle("Embedder", app_name=self._app_name)
         return self._handle.embed.remote(crop, want_face).result(timeout_s=DETECT_TIMEOUT_S)
 
 
 class ActorIdentity:
-    """`IdentityClient` over the named IdentityManager actor."""
+    """`IdentityClient` over the IdentityManager actor's handle."""
 
-    def __init__(self, namespace: str) -> None:
-        self._namespace = namespace
+    def __init__(self, handle: Any) -> None:
+        self._handle = handle
 
     def assign(self, sighting: Any) -> Any:
-        from iris.actors.identity import IDENTITY_MANAGER_NAME
-
-        manager = ray.get_actor(IDENTITY_MANAGER_NAME, namespace=self._namespace)
-        return ray.get(manager.assign.remote(sighting), timeout=DETECT_TIMEOUT_S)
+        return ray.get(self._handle.assign.remote(sighting), timeout=DETECT_TIMEOUT_S)
 
 
 class CameraMetrics:
@@ -108,15 +98,15 @@ class CameraMetrics:
 class CameraActor:
     """One per enabled camera, named `camera-<id>`; restarted by Ray when it crashes."""
 
-    def __init__(self, config: CameraConfig, manager: Any) -> None:
+    def __init__(self, config: CameraConfig, manager: Any, detector: DeploymentHandle,
+                 embedder: DeploymentHandle, identity: Any) -> None:
         from iris.logs import configure
 
         configure(camera_id=config.camera_id, camera=config.name)
         self._config = config
         self._manager = manager
-        self._worker = CameraWorker(config, ServeDetector(config.serve_app_name),
-                                    ServeEmbedder(config.serve_app_name),
-                                    ActorIdentity(config.ray_namespace))
+        self._worker = CameraWorker(config, ServeDetector(detector), ServeEmbedder(embedder),
+                                    ActorIdentity(identity))
         self._stopping = threading.Event()
         self._stopper: threading.Thread | None = None
         self._worker.start()
@@ -130,8 +120,9 @@ class CameraActor:
         metrics = CameraMetrics(self._config.camera_id)
         while not self._stopping.wait(self._config.heartbeat_seconds):
             try:
-                state = {**self._worker.state(), **placement}
-                metrics.update(state)
+                report = self._worker.state()
+                metrics.update(report)
+                state = CameraState.from_report(report, **placement)
                 owned = ray.get(
                     self._manager.heartbeat.remote(self._config.camera_id, state), timeout=10)
             except Exception as exc:  # noqa: BLE001 - manager restarting: keep recording
@@ -163,8 +154,9 @@ class CameraActor:
             return False
         return True
 
-    def state(self) -> dict[str, Any]:
-        return self._worker.state()
+    def state(self) -> CameraState:
+        """The worker's state now (what the next heartbeat carries, without placement)."""
+        return CameraState.from_report(self._worker.state())
 
     def ping(self) -> bool:
         return True
@@ -179,6 +171,6 @@ class CameraActor:
         """The newest annotated JPEG newer than `after_seq` (long-polls up to `timeout`)."""
         return self._worker.latest_jpeg(after_seq, timeout)
 
-    def record_stop(self, started_at: float) -> dict[str, Any]:
+    def record_stop(self, started_at: float) -> RecordResult:
         """Persist a manual event spanning [started_at, now] from the segment buffer."""
-        return self._worker.record_stop(started_at)
+        return RecordResult.from_report(self._worker.record_stop(started_at))

@@ -1,9 +1,10 @@
-"""HlsManager: the named actor that owns every RTSP→HLS session (logic in `iris.actors.hls`).
+"""HlsManager (`iris.names.HLS_MANAGER`): the actor owning every RTSP→HLS session.
 
-The ingress asks it to `ensure` a camera's session on each playlist request; it reads the
-camera's source from the DB itself, so the raw (credential-bearing) URL never leaves the server
-side, and opens it only if the source policy of the settings allows it. Sessions write under
-`<data root>/hls/<camera_id>/`, where the ingress reads them.
+The logic is `iris.actors.hls`. The ingress asks it to `ensure` a camera's session on each
+playlist request; it reads the camera's source from the DB itself, so the raw
+(credential-bearing) URL never leaves the server side, and opens it only if the source policy
+of the settings allows it. Sessions write under `<data root>/hls/<camera_id>/`, where the
+ingress reads them.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from iris.db.tables import Camera
 from iris.media import remove_tree
 from iris.settings import Settings
 from iris.sources import SourcePolicy
-
-HLS_ACTOR_NAME = "HlsManager"
 
 
 @ray.remote(num_cpus=0, max_restarts=-1, max_concurrency=32)  # type: ignore[call-overload]

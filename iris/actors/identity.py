@@ -1,4 +1,4 @@
-"""IdentityManager: the named singleton actor holding the FAISS galleries.
+"""IdentityManager (`iris.names.IDENTITY_MANAGER`): the singleton actor holding the galleries.
 
 A thin shell: `IdentityCore` (iris/identity/core.py) does the work; this wires it to a
 DB engine, rebuilds the galleries from the DB on (re)start and runs maintenance on a timer.
@@ -20,7 +20,6 @@ from iris.types import Observation
 
 log = logging.getLogger("iris.identity")
 
-IDENTITY_MANAGER_NAME = "IdentityManager"
 MAINTENANCE_S = 60.0
 
 

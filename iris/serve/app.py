@@ -7,19 +7,29 @@ from typing import Any
 from fastapi import FastAPI
 from ray import serve
 from ray.serve import Application
+from ray.serve.handle import DeploymentHandle
 
+from iris import names
+from iris.db.engine import make_engine
 from iris.serve.api import create_api
 from iris.serve.detector import Detector
 from iris.serve.embedder import Embedder
+from iris.serve.runtime import OfflineRuntime
 from iris.settings import Settings
 
 INGRESS_MAX_ONGOING = 1000  # MJPEG viewers hold requests open for minutes
 
 
-def _ingress_api(settings: Settings, dashboard_url: str | None) -> FastAPI:
+def ingress_api(settings: Settings, detector: DeploymentHandle, embedder: DeploymentHandle,
+                dashboard_url: str | None = None) -> FastAPI:
+    """The API over a `RayRuntime` that calls the model deployments through these handles."""
     from iris.serve.ray_runtime import RayRuntime
 
-    return create_api(settings, RayRuntime(settings, dashboard_url))
+    engine = make_engine(settings.resolved_database_url)
+    runtime = RayRuntime(settings, detector=detector, embedder=embedder,
+                         fallback=OfflineRuntime(engine, settings.root),
+                         dashboard_url=dashboard_url)
+    return create_api(settings, runtime, engine=engine)
 
 
 def gpu_fraction(requested: float) -> float:
@@ -64,23 +74,27 @@ def embedder_app(settings: Settings) -> Application:
 
 
 def build_app(settings: Settings, dashboard_url: str | None = None) -> Application:
-    """The ingress deployment (FastAPI built on the replica), named `Ingress`, and its models."""
+    """The ingress deployment (FastAPI built on the replica), named `Ingress`, and its models.
 
-    def ingress_api() -> FastAPI:  # a plain function: Serve builds the app on the replica
-        return _ingress_api(settings, dashboard_url)
+    The Detector and Embedder are bound into the Ingress; their handles reach the API's
+    runtime through the constructor, so nothing looks a deployment up by name at call time.
+    """
 
     @serve.deployment(
-        name="Ingress",
+        name=names.INGRESS,
         num_replicas=1,
         max_ongoing_requests=INGRESS_MAX_ONGOING,
         ray_actor_options={"num_cpus": 0.5, "resources": {"node:__internal_head__": 0.001}},
     )
-    @serve.ingress(ingress_api)
+    @serve.ingress()
     class Ingress:
-        """Serves the REST API and the SPA; holds the model deployments in the app graph."""
+        """Serves the REST API and the SPA over the model deployments it was bound with."""
 
-        def __init__(self, detector: Any, embedder: Any) -> None:
-            self.detector, self.embedder = detector, embedder
+        def __init__(self, detector: DeploymentHandle, embedder: DeploymentHandle) -> None:
+            self._detector, self._embedder = detector, embedder
+
+        def __serve_build_asgi_app__(self) -> FastAPI:  # Serve calls it after __init__
+            return ingress_api(settings, self._detector, self._embedder, dashboard_url)
 
     return Ingress.bind(  # type: ignore[attr-defined,no-any-return]
         detector_app(settings), embedder_app(settings))

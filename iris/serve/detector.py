@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from ray import serve
 
+from iris import names
 from iris.models.detectors import DetectorBackend, DetectorUnavailable, load_backend
 from iris.types import Detections
 
@@ -88,7 +89,7 @@ class DetectorCore:
         return results
 
 
-@serve.deployment(name="Detector", max_ongoing_requests=64)
+@serve.deployment(name=names.DETECTOR, max_ongoing_requests=64)
 class Detector:
     """Serve shell around `DetectorCore`; tunables arrive through `user_config`."""
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from ray import serve
 
+from iris import names
 from iris.models.appearance import load_appearance
 from iris.models.face_types import FaceHit
 from iris.models.faces import FaceRecognizer, FaceUnavailable
@@ -73,7 +74,7 @@ class EmbedderCore:
         return results
 
 
-@serve.deployment(name="Embedder", max_ongoing_requests=64)
+@serve.deployment(name=names.EMBEDDER, max_ongoing_requests=64)
 class Embedder:
     """Serve shell around `EmbedderCore`."""
 

@@ -1,32 +1,81 @@
-"""`Runtime` backed by the named Ray actors and Serve deployments (used inside the ingress)."""
+"""`Runtime` over Ray: the one place where a route's call reaches an actor or a deployment.
+
+The Detector and Embedder handles are the ones `build_app` binds into the Ingress; named actors
+(the WorkerManager, cameras, the IdentityManager, the HLS session manager) are looked up by
+name (`iris.names`) on each use, so the ingress survives their restarts. Every actor error and
+timeout becomes `ServiceUnavailable` here (logged with its cause), except the identity layer's
+own refusals (`IdentityNotFound`, `ValueError`), which pass through unwrapped.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import ray
+from ray.exceptions import RayActorError
+from starlette.concurrency import run_in_threadpool
 
-from iris.actors.manager import MANAGER_NAME
+from iris import names
+from iris.identity import IdentityNotFound, OpResult
+from iris.messages import CameraState, RecordResult
+from iris.serve.runtime import (
+    HLS_NOT_RESPONDING,
+    IDENTITY_RESTARTED,
+    RECORD_FAILED,
+    RETRY_AFTER_S,
+    CameraNotRunning,
+    OfflineRuntime,
+    ServiceUnavailable,
+)
 from iris.settings import Settings
+
+if TYPE_CHECKING:
+    from ray.serve.handle import DeploymentHandle
+
+    from iris.actors.hls import EnsureResult
+    from iris.models.face_types import FaceHit
 
 log = logging.getLogger("iris.runtime")
 
 CALL_TIMEOUT_S = 30.0
+RECORD_TIMEOUT_S = 60.0
+MODEL_TIMEOUT_S = 60.0
+INFO_TIMEOUT_S = 10.0
+HLS_MARGIN_S = 5.0
+FRAME_MARGIN_S = 10.0
 STATES_TTL_S = 0.25
-DETECTOR_INFO_TTL_S = 5.0
+INFO_TTL_S = 5.0
+WORKERS_UNAVAILABLE = "The camera workers are not answering; the change is saved."
+GALLERY_UNAVAILABLE = "The people gallery could not be reloaded; it reloads when it restarts."
 
 
 class RayRuntime:
-    """Looks the actors up by name on first use, so replicas survive actor restarts."""
+    """The Ray services as typed operations.
 
-    def __init__(self, settings: Settings, dashboard_url: str | None = None) -> None:
+    Args:
+        settings: the instance's settings (namespace, app name, HLS).
+        detector: the Detector deployment's handle, as `build_app` bound it.
+        embedder: the Embedder deployment's handle, as `build_app` bound it.
+        fallback: runs identity corrections in-process while no IdentityManager runs.
+        dashboard_url: the Ray dashboard, when one runs.
+    """
+
+    def __init__(self, settings: Settings, *, detector: DeploymentHandle,
+                 embedder: DeploymentHandle, fallback: OfflineRuntime,
+                 dashboard_url: str | None = None) -> None:
         self._settings = settings
         self._namespace = settings.ray_namespace
+        self._detector = detector
+        self._embedder = embedder
+        self._fallback = fallback
         self._dashboard_url = dashboard_url
-        self._states: tuple[float, dict[int, dict[str, Any]]] = (0.0, {})
         self._hls: Any | None = None
+        self._states: tuple[float, dict[int, CameraState]] = (0.0, {})
         self._detector_info: tuple[float, dict[str, Any]] = (0.0, {})
         self._face_info: tuple[float, dict[str, Any]] = (0.0, {})
 
@@ -34,41 +83,77 @@ class RayRuntime:
     def dashboard_url(self) -> str | None:
         return self._dashboard_url
 
-    def manager(self) -> Any:
-        return ray.get_actor(MANAGER_NAME, namespace=self._namespace)
-
-    def camera(self, camera_id: int) -> Any | None:
-        """The camera's actor handle, or None when no worker runs."""
+    def _named(self, name: str) -> Any | None:
+        """The named actor's handle (typed Any: Ray's handle types do not carry methods)."""
         try:
-            return ray.get_actor(f"camera-{camera_id}", namespace=self._namespace)
-        except ValueError:
+            return ray.get_actor(name, namespace=self._namespace)
+        except ValueError:  # not running (never started, or stopped)
             return None
 
+    # ------------------------------------------------------------------ camera workers
     def sync_camera(self, camera_id: int) -> None:
-        ray.get(self.manager().sync.remote(camera_id), timeout=CALL_TIMEOUT_S)
-        self._states = (0.0, {})
+        manager = self._named(names.WORKER_MANAGER)
+        try:
+            if manager is None:
+                raise RuntimeError(f"no {names.WORKER_MANAGER} actor")
+            ray.get(manager.sync.remote(camera_id), timeout=CALL_TIMEOUT_S)
+        except Exception as exc:
+            log.warning("camera %s: worker sync failed: %s", camera_id, exc)
+            raise ServiceUnavailable(WORKERS_UNAVAILABLE) from exc
+        finally:
+            self._states = (0.0, {})
 
-    def worker_states(self) -> dict[int, dict[str, Any]]:
+    def worker_states(self) -> dict[int, CameraState]:
         fetched_at, states = self._states
         if time.monotonic() - fetched_at < STATES_TTL_S:
             return states
+        manager = self._named(names.WORKER_MANAGER)
+        if manager is None:
+            return {}
         try:
-            states = ray.get(self.manager().states.remote(), timeout=5)
+            states = ray.get(manager.states.remote(), timeout=5)
         except Exception as exc:  # noqa: BLE001 - manager restarting: fall back to persisted rows
             log.warning("worker states unavailable: %s", exc)
             return {}
         self._states = (time.monotonic(), states)
         return states
 
+    def camera_running(self, camera_id: int) -> bool:
+        return self._named(names.camera_actor(camera_id)) is not None
+
+    async def latest_jpeg(self, camera_id: int, after_seq: int,
+                          wait_s: float) -> tuple[int, bytes] | None:
+        actor = self._named(names.camera_actor(camera_id))
+        if actor is None:
+            await asyncio.sleep(wait_s)
+            return None
+        try:
+            result: tuple[int, bytes] | None = await asyncio.wait_for(
+                actor.latest_jpeg.remote(after_seq, wait_s), wait_s + FRAME_MARGIN_S)
+        except Exception as exc:
+            raise ServiceUnavailable(f"Camera {camera_id} did not answer.") from exc
+        return result
+
+    async def record_stop(self, camera_id: int, started_at: float) -> RecordResult:
+        actor = self._named(names.camera_actor(camera_id))
+        if actor is None:
+            raise CameraNotRunning(camera_id)
+        try:
+            result: RecordResult = await asyncio.wait_for(
+                actor.record_stop.remote(started_at), RECORD_TIMEOUT_S)
+        except Exception as exc:  # noqa: BLE001 - surfaced to the operator, never a bare 500
+            # The camera's traceback goes to the log; the client learns what happened, no more.
+            log.warning("camera %s: manual recording failed: %r", camera_id, exc)
+            raise ServiceUnavailable(RECORD_FAILED) from None
+        return result
+
+    # ------------------------------------------------------------------ models
     def detector_info(self) -> dict[str, Any]:
         fetched_at, info = self._detector_info
-        if info and time.monotonic() - fetched_at < DETECTOR_INFO_TTL_S:
+        if info and time.monotonic() - fetched_at < INFO_TTL_S:
             return info
-        from ray import serve
-
         try:
-            handle = serve.get_deployment_handle("Detector", app_name=self._settings.serve_app_name)
-            info = handle.info.remote().result(timeout_s=10)
+            info = self._detector.info.remote().result(timeout_s=INFO_TIMEOUT_S)
         except Exception as exc:  # noqa: BLE001 - reported as unavailable, never a 500
             log.warning("detector deployment not reachable: %s", exc)
             return {"available": False, "backend": self._settings.detector_backend,
@@ -76,46 +161,19 @@ class RayRuntime:
         self._detector_info = (time.monotonic(), info)
         return info
 
-    def identity(self) -> Any | None:
-        from iris.actors.identity import IDENTITY_MANAGER_NAME
-
-        try:
-            return ray.get_actor(IDENTITY_MANAGER_NAME, namespace=self._namespace)
-        except ValueError:
-            return None
-
-    def embedder(self) -> Any | None:
-        from ray import serve
-
-        try:
-            return serve.get_deployment_handle("Embedder", app_name=self._settings.serve_app_name)
-        except Exception:  # noqa: BLE001 - app without an Embedder (or Serve restarting)
-            return None
-
-    def identity_stats(self) -> dict[str, Any] | None:
-        handle = self.identity()
-        if handle is None:
-            return None
-        try:
-            stats: dict[str, Any] = ray.get(handle.stats.remote(), timeout=10)
-        except Exception:  # noqa: BLE001 - left out while the actor restarts
-            return None
-        return stats
-
     def face_index_info(self) -> dict[str, Any]:
         """Recognizer availability (Embedder) and the enrolled-face index size (identity)."""
         fetched_at, cached = self._face_info
-        if cached and time.monotonic() - fetched_at < DETECTOR_INFO_TTL_S:
+        if cached and time.monotonic() - fetched_at < INFO_TTL_S:
             return cached
         info: dict[str, Any] = {"available": False, "status": "unavailable", "count": 0}
-        embedder, identity = self.embedder(), self.identity()
+        identity = self._named(names.IDENTITY_MANAGER)
         try:
-            if embedder is not None:
-                faces = embedder.info.remote().result(timeout_s=10)
-                info["available"] = bool(faces.get("faces_available"))
-                info["reason"] = faces.get("reason")
+            faces = self._embedder.info.remote().result(timeout_s=INFO_TIMEOUT_S)
+            info["available"] = bool(faces.get("faces_available"))
+            info["reason"] = faces.get("reason")
             if identity is not None:
-                stats = ray.get(identity.stats.remote(), timeout=10)
+                stats = ray.get(identity.stats.remote(), timeout=INFO_TIMEOUT_S)
                 info["status"] = "ready"
                 info["count"] = int(stats.get("people_faces", 0))
                 info["galleries"] = stats
@@ -125,22 +183,120 @@ class RayRuntime:
         self._face_info = (time.monotonic(), info)
         return info
 
-    def hls(self) -> Any:
-        """The `HlsManager` actor, created on first use (owned by this replica, num_cpus=0)."""
+    async def detect_faces(self, image: np.ndarray) -> list[FaceHit]:
+        try:
+            info = await asyncio.wait_for(self._embedder.info.remote(), MODEL_TIMEOUT_S)
+            if not info.get("faces_available"):
+                reason = info.get("reason") or "no face models are loaded"
+                raise ServiceUnavailable(f"Face recognizer unavailable: {reason}")
+            hits: list[FaceHit] = await asyncio.wait_for(
+                self._embedder.faces.remote(image), MODEL_TIMEOUT_S)
+        except ServiceUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - replica down, timeout or models failing
+            log.warning("enrollment: face recognizer call failed: %s", exc)
+            raise ServiceUnavailable(
+                f"Face recognizer unavailable: {type(exc).__name__}") from exc
+        return list(hits)
+
+    # ------------------------------------------------------------------ identities
+    def identity_stats(self) -> dict[str, Any] | None:
+        handle = self._named(names.IDENTITY_MANAGER)
+        if handle is None:
+            return None
+        try:
+            stats: dict[str, Any] = ray.get(handle.stats.remote(), timeout=INFO_TIMEOUT_S)
+        except Exception:  # noqa: BLE001 - left out while the actor restarts
+            return None
+        return stats
+
+    def identity_running(self) -> bool:
+        return self._named(names.IDENTITY_MANAGER) is not None
+
+    async def _correct(self, on_actor: Callable[[Any], Awaitable[OpResult]],
+                       offline: Callable[[], Awaitable[OpResult]]) -> OpResult:
+        """Run a correction on the IdentityManager, else in-process; errors mapped once."""
+        handle = await run_in_threadpool(self._named, names.IDENTITY_MANAGER)
+        if handle is None:
+            result = await offline()
+            # The actor may have come up while the fallback wrote: no stale gallery.
+            late = await run_in_threadpool(self._named, names.IDENTITY_MANAGER)
+            if late is not None:
+                await late.rebuild.remote()
+            return result
+        try:
+            return await on_actor(handle)
+        except Exception as exc:
+            cause = getattr(exc, "cause", None) or exc  # Ray wraps what the actor raised
+            if isinstance(cause, IdentityNotFound | ValueError):
+                raise cause from exc
+            if isinstance(exc, RayActorError):  # died or unreachable (ActorUnavailableError)
+                raise ServiceUnavailable(IDENTITY_RESTARTED) from exc
+            raise
+
+    async def identity_merge(self, target_id: int, source_ids: Sequence[int]) -> OpResult:
+        return await self._correct(
+            lambda actor: actor.merge.remote(target_id, list(source_ids)),
+            lambda: self._fallback.identity_merge(target_id, source_ids))
+
+    async def identity_split(self, identity_id: int, *, sighting_ids: Sequence[int] | None,
+                             auto: bool, new_name: str | None) -> OpResult:
+        return await self._correct(
+            lambda actor: actor.split.remote(identity_id, sighting_ids=sighting_ids, auto=auto,
+                                             new_name=new_name),
+            lambda: self._fallback.identity_split(identity_id, sighting_ids=sighting_ids,
+                                                  auto=auto, new_name=new_name))
+
+    async def identity_delete(self, identity_ids: Sequence[int]) -> OpResult:
+        return await self._correct(
+            lambda actor: actor.delete.remote(list(identity_ids)),
+            lambda: self._fallback.identity_delete(identity_ids))
+
+    async def reload_people(self) -> None:
+        handle = await run_in_threadpool(self._named, names.IDENTITY_MANAGER)
+        if handle is None:  # not running: it builds the gallery from the DB when it starts
+            return
+        try:
+            await asyncio.wait_for(handle.reload_people.remote(), CALL_TIMEOUT_S)
+        except Exception as exc:
+            log.warning("people gallery reload failed: %s", exc)
+            raise ServiceUnavailable(GALLERY_UNAVAILABLE) from exc
+
+    # ------------------------------------------------------------------ live with sound
+    def _hls_manager(self) -> Any:
+        """The HLS session manager, created on first use (num_cpus=0, one per instance)."""
         if self._hls is None:
-            from iris.actors.hls_actor import HLS_ACTOR_NAME, HlsActor
+            from iris.actors.hls_actor import HlsActor
 
             self._hls = HlsActor.options(  # type: ignore[attr-defined]
-                name=HLS_ACTOR_NAME, namespace=self._namespace, get_if_exists=True
+                name=names.HLS_MANAGER, namespace=self._namespace, get_if_exists=True
             ).remote(self._settings)
         return self._hls
 
-    def stop_hls(self, camera_id: int) -> bool:
-        """Stop the camera's HLS session if one runs (call on camera disable and delete)."""
-        from iris.actors.hls_actor import HLS_ACTOR_NAME
-
+    async def hls_ensure(self, camera_id: int, wait_s: float) -> EnsureResult:
         try:
-            actor = ray.get_actor(HLS_ACTOR_NAME, namespace=self._namespace)
-        except ValueError:  # no session was ever started
+            result: EnsureResult = await asyncio.wait_for(
+                self._hls_manager().ensure.remote(camera_id, wait_s), wait_s + HLS_MARGIN_S)
+        except Exception as exc:  # noqa: BLE001 - actor restarting or unreachable
+            log.warning("camera %s: HLS session manager unavailable: %s", camera_id, exc)
+            raise ServiceUnavailable(HLS_NOT_RESPONDING, RETRY_AFTER_S) from exc
+        return result
+
+    async def hls_running(self) -> set[int] | None:
+        try:
+            listed = await asyncio.wait_for(self._hls_manager().sessions.remote(),
+                                            CALL_TIMEOUT_S)
+        except Exception as exc:  # noqa: BLE001 - keep every claim: refusing is the safe side
+            log.warning("HLS session list unavailable: %s", exc)
+            return None
+        return {int(entry["camera_id"]) for entry in listed}
+
+    def hls_close(self, camera_id: int) -> bool:
+        actor = self._named(names.HLS_MANAGER)
+        if actor is None:  # no session was ever started
             return False
-        return bool(ray.get(actor.close.remote(camera_id), timeout=CALL_TIMEOUT_S))
+        try:
+            return bool(ray.get(actor.close.remote(camera_id), timeout=CALL_TIMEOUT_S))
+        except Exception as exc:  # noqa: BLE001 - actor restarting or unreachable
+            log.warning("camera %s: closing the HLS session failed: %s", camera_id, exc)
+            raise ServiceUnavailable(HLS_NOT_RESPONDING, RETRY_AFTER_S) from exc

@@ -1,47 +1,135 @@
-"""What the API needs from the running system, behind a small Protocol.
+"""What the API needs from the running system: typed operations behind one Protocol.
 
-`create_api` takes a `Runtime`; in production it is `RayRuntime` (iris/serve/ray_runtime.py),
-which talks to the named actors. `OfflineRuntime` is an API with no camera workers running
-(e.g. while Ray is down, or in the plain unit tests of validation and auth).
+`create_api` takes a `Runtime`. In production it is `RayRuntime` (iris/serve/ray_runtime.py,
+the only place a route's call reaches Ray), which maps every actor error and timeout to
+`ServiceUnavailable`. `OfflineRuntime` is an API with no Ray at all (Ray down, or plain tests):
+cameras read as offline, live services answer `ServiceUnavailable`, and identity corrections run
+in-process on an `IdentityCore` over the same DB and data root — the fallback `RayRuntime` uses
+too while the IdentityManager is not running.
+
+Routes turn `ServiceUnavailable` into a 503 carrying its `detail` (an exception handler of the
+app); they never see a Ray type.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+
+from iris.identity import IdentityCore, OpResult
+from iris.messages import CameraState, RecordResult
+
+if TYPE_CHECKING:
+    from iris.actors.hls import EnsureResult
+    from iris.models.face_types import FaceHit
+
+HLS_NOT_RUNNING = "HLS unavailable: the Ray runtime is not running."
+HLS_NOT_RESPONDING = "HLS unavailable: the session manager is not responding."
+FACES_NOT_RUNNING = "Face recognizer unavailable: the Embedder is not running."
+RECORD_FAILED = ("Recording could not be saved: the camera did not answer in time or failed; "
+                 "retry the stop with the same started_at.")
+IDENTITY_RESTARTED = "The identity layer restarted mid-operation; retry."
+CAMERA_NOT_RUNNING = "Camera is not running (disabled?)."
+RETRY_AFTER_S = "5"
+
+
+class ServiceUnavailable(Exception):
+    """A service behind the API did not answer (down, restarting, timed out): a 503.
+
+    Args:
+        detail: what the client reads (never a traceback or a secret).
+        retry_after: seconds for a `Retry-After` header, when a retry soon makes sense.
+    """
+
+    def __init__(self, detail: str, retry_after: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.retry_after = retry_after
+
+
+class CameraNotRunning(Exception):
+    """The camera has no worker (disabled, or not started yet): a 409."""
+
+    def __init__(self, camera_id: int) -> None:
+        super().__init__(CAMERA_NOT_RUNNING)
+        self.camera_id = camera_id
+        self.detail = CAMERA_NOT_RUNNING
 
 
 class Runtime(Protocol):
-    """Worker control and live state as seen by the ingress."""
+    """Worker control and live state as the ingress sees them.
 
+    Blocking methods are called from sync routes (FastAPI's thread pool); coroutines from
+    async ones. Each raises `ServiceUnavailable` when the service behind it cannot answer,
+    unless it says it degrades instead.
+    """
+
+    # ------------------------------------------------------------------ camera workers
     def sync_camera(self, camera_id: int) -> None:
         """Start, stop or restart the camera's worker so it matches its DB row."""
 
-    def worker_states(self) -> dict[int, dict[str, Any]]:
-        """Latest heartbeat per camera id: status, last_seen (epoch s), fps, detector, reason."""
+    def worker_states(self) -> dict[int, CameraState]:
+        """Latest state per running camera id; empty while the manager cannot answer."""
 
-    def camera(self, camera_id: int) -> Any | None:
-        """The camera's actor handle (awaitable method calls), or None when none runs."""
+    def camera_running(self, camera_id: int) -> bool:
+        """Whether the camera has a worker now."""
 
+    async def latest_jpeg(self, camera_id: int, after_seq: int,
+                          wait_s: float) -> tuple[int, bytes] | None:
+        """The camera's newest annotated JPEG after `after_seq`, waiting up to `wait_s`.
+
+        None when nothing newer came (or no worker runs: it waits `wait_s` all the same, so a
+        poller never spins).
+        """
+
+    async def record_stop(self, camera_id: int, started_at: float) -> RecordResult:
+        """Save the manual recording [started_at, now]; `CameraNotRunning` without a worker."""
+
+    # ------------------------------------------------------------------ models
     def detector_info(self) -> dict[str, Any]:
-        """Detector availability, device, providers, class names and default triggers."""
+        """Detector availability, device, providers, class names and batch sizes (degrades)."""
 
     def face_index_info(self) -> dict[str, Any]:
-        """Face recognizer availability and the FAISS face index status and size."""
+        """Face recognizer availability and the enrolled-face index status and size (degrades)."""
 
-    def identity(self) -> Any | None:
-        """The `IdentityManager` actor handle (awaitable calls), or None when not running."""
+    async def detect_faces(self, image: np.ndarray) -> list[FaceHit]:
+        """Every face in the image (enrollment); `ServiceUnavailable` without face models."""
 
-    def embedder(self) -> Any | None:
-        """The `Embedder` deployment handle (awaitable calls), or None when not deployed."""
-
+    # ------------------------------------------------------------------ identities
     def identity_stats(self) -> dict[str, Any] | None:
         """Gallery sizes and sightings assigned, or None when the identity layer is down."""
 
-    def hls(self) -> Any | None:
-        """The HLS session manager's actor handle, or None when HLS cannot run here."""
+    def identity_running(self) -> bool:
+        """Whether the IdentityManager (and so auto split) is there."""
 
-    def stop_hls(self, camera_id: int) -> bool:
-        """Stop the camera's HLS session (camera disabled or deleted); False when none ran."""
+    async def identity_merge(self, target_id: int, source_ids: Sequence[int]) -> OpResult:
+        """Fold `source_ids` into `target_id` (`IdentityNotFound`, `ValueError` pass through)."""
+
+    async def identity_split(self, identity_id: int, *, sighting_ids: Sequence[int] | None,
+                             auto: bool, new_name: str | None) -> OpResult:
+        """Split sightings off into a new identity (auto needs `identity_running()`)."""
+
+    async def identity_delete(self, identity_ids: Sequence[int]) -> OpResult:
+        """Recursive delete of identities; `affected_ids` holds those that existed."""
+
+    async def reload_people(self) -> None:
+        """Have the people gallery rebuilt from the DB (after enrolled faces changed)."""
+
+    # ------------------------------------------------------------------ live with sound
+    async def hls_ensure(self, camera_id: int, wait_s: float) -> EnsureResult:
+        """Start (idempotently) the camera's HLS session; its playlist once ready."""
+
+    async def hls_running(self) -> set[int] | None:
+        """Cameras whose HLS session runs now; None when that cannot be known."""
+
+    def hls_close(self, camera_id: int) -> bool:
+        """Stop the camera's HLS session; False when none ran."""
 
     @property
     def dashboard_url(self) -> str | None:
@@ -49,16 +137,33 @@ class Runtime(Protocol):
 
 
 class OfflineRuntime:
-    """No workers: every camera reads as offline and nothing is started."""
+    """No Ray: no workers, no models; identity corrections on an in-process core.
+
+    Args:
+        engine: the API's database.
+        root: the data root (crops the corrections move or delete).
+    """
+
+    def __init__(self, engine: Engine, root: Path) -> None:
+        self._engine = engine
+        self._root = root
 
     def sync_camera(self, camera_id: int) -> None:
         return None
 
-    def worker_states(self) -> dict[int, dict[str, Any]]:
+    def worker_states(self) -> dict[int, CameraState]:
         return {}
 
-    def camera(self, camera_id: int) -> Any | None:
+    def camera_running(self, camera_id: int) -> bool:
+        return False
+
+    async def latest_jpeg(self, camera_id: int, after_seq: int,
+                          wait_s: float) -> tuple[int, bytes] | None:
+        await asyncio.sleep(wait_s)
         return None
+
+    async def record_stop(self, camera_id: int, started_at: float) -> RecordResult:
+        raise CameraNotRunning(camera_id)
 
     def detector_info(self) -> dict[str, Any]:
         return {"available": False, "reason": "Ray runtime not running"}
@@ -66,19 +171,42 @@ class OfflineRuntime:
     def face_index_info(self) -> dict[str, Any]:
         return {"available": False, "status": "unavailable", "count": 0}
 
-    def identity(self) -> Any | None:
-        return None
-
-    def embedder(self) -> Any | None:
-        return None
+    async def detect_faces(self, image: np.ndarray) -> list[FaceHit]:
+        raise ServiceUnavailable(FACES_NOT_RUNNING)
 
     def identity_stats(self) -> dict[str, Any] | None:
         return None
 
-    def hls(self) -> Any | None:
+    def identity_running(self) -> bool:
+        return False
+
+    def _core(self) -> IdentityCore:
+        # A fresh core per correction: it writes rows and crops consistently, and whoever
+        # holds galleries rebuilds them from the DB.
+        return IdentityCore(self._engine, self._root)
+
+    async def identity_merge(self, target_id: int, source_ids: Sequence[int]) -> OpResult:
+        return await run_in_threadpool(lambda: self._core().merge(target_id, list(source_ids)))
+
+    async def identity_split(self, identity_id: int, *, sighting_ids: Sequence[int] | None,
+                             auto: bool, new_name: str | None) -> OpResult:
+        return await run_in_threadpool(
+            lambda: self._core().split(identity_id, sighting_ids=sighting_ids, auto=auto,
+                                       new_name=new_name))
+
+    async def identity_delete(self, identity_ids: Sequence[int]) -> OpResult:
+        return await run_in_threadpool(lambda: self._core().delete(list(identity_ids)))
+
+    async def reload_people(self) -> None:
+        return None  # nothing holds a gallery: the actor builds it from the DB when it starts
+
+    async def hls_ensure(self, camera_id: int, wait_s: float) -> EnsureResult:
+        raise ServiceUnavailable(HLS_NOT_RUNNING)
+
+    async def hls_running(self) -> set[int] | None:
         return None
 
-    def stop_hls(self, camera_id: int) -> bool:
+    def hls_close(self, camera_id: int) -> bool:
         return False
 
     @property

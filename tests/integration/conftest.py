@@ -12,6 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from iris import names
 from iris.settings import Settings, load_settings
 
 API_KEY = "test-key-0123456789"
@@ -61,7 +62,7 @@ def extra_instance(base: IrisInstance, name: str, **overrides: object) -> Iterat
     finally:
         ray.get(manager.stop_all.remote(), timeout=60)
         ray.kill(manager, no_restart=True)
-        ray.kill(ray.get_actor("IdentityManager", namespace=name), no_restart=True)
+        ray.kill(ray.get_actor(names.IDENTITY_MANAGER, namespace=name), no_restart=True)
         serve.delete(name)
 
 

@@ -16,6 +16,7 @@ import ray
 from sqlmodel import Session, select
 
 from iris.db.tables import Event
+from iris.messages import CameraState
 from tests.support.media import decode_errors, make_clip, probe, to_annexb
 from tests.support.rtsp import RtspServer, gstreamer_available
 from tests.support.wait import wait_for
@@ -51,7 +52,7 @@ def status(iris, camera_id: int) -> dict:
         return client.get(f"/api/cameras/{camera_id}/status").json()
 
 
-def worker_state(iris, camera_id: int) -> dict:
+def worker_state(iris, camera_id: int) -> CameraState:
     return ray.get(iris.manager.states.remote())[camera_id]
 
 
@@ -100,11 +101,11 @@ def test_mjpeg_delivers_requested_rate_and_stops_with_viewer(iris, camera, fps) 
     assert fps * 0.8 <= rate <= fps * 1.2, rate
 
     # Viewer gone: the camera stops encoding JPEGs.
-    encodes = wait_for(lambda: worker_state(iris, camera)["jpeg_encodes"], 5, what="state")
+    encodes = wait_for(lambda: worker_state(iris, camera).jpeg_encodes, 5, what="state")
     time.sleep(3)  # observation window: nothing should happen during it
-    settled = worker_state(iris, camera)["jpeg_encodes"]
+    settled = worker_state(iris, camera).jpeg_encodes
     time.sleep(3)
-    assert worker_state(iris, camera)["jpeg_encodes"] == settled >= encodes
+    assert worker_state(iris, camera).jpeg_encodes == settled >= encodes
 
 
 def test_unknown_camera_live_is_404_and_placeholder_before_frames(iris) -> None:

@@ -9,6 +9,7 @@ import pytest
 import ray
 from sqlmodel import Session, select
 
+from iris import names
 from iris.db.engine import make_engine
 from iris.db.tables import Event, FaceSample, Identity, PresenceSegment, Sighting
 from iris.db.types import vector_to_blob
@@ -72,14 +73,14 @@ def test_enable_disable_drive_the_worker(iris, client) -> None:
     assert client.get(f"/api/cameras/{cid}/status").json()["status"] == "offline"
     client.put(f"/api/cameras/{cid}", json={"enabled": True})
     assert cid in workers(iris)
-    handle = ray.get_actor(f"camera-{cid}", namespace=iris.settings.ray_namespace)
+    handle = ray.get_actor(names.camera_actor(cid), namespace=iris.settings.ray_namespace)
     client.put(f"/api/cameras/{cid}", json={"detect_imgsz": 640})  # tuning change → restart
-    restarted = ray.get_actor(f"camera-{cid}", namespace=iris.settings.ray_namespace)
+    restarted = ray.get_actor(names.camera_actor(cid), namespace=iris.settings.ray_namespace)
     assert restarted._actor_id != handle._actor_id
     client.put(f"/api/cameras/{cid}", json={"enabled": False})
     assert cid not in workers(iris)
     with pytest.raises(ValueError):
-        ray.get_actor(f"camera-{cid}", namespace=iris.settings.ray_namespace)
+        ray.get_actor(names.camera_actor(cid), namespace=iris.settings.ray_namespace)
     client.delete(f"/api/cameras/{cid}")
 
 
@@ -227,11 +228,11 @@ def test_credentials_change_is_not_a_repoint(iris, client, new_url: str) -> None
     cid = client.post("/api/cameras", json={"name": "Creds", "rtsp_url": url}).json()["id"]
     try:
         clip = _seed_event(iris, cid)
-        handle = ray.get_actor(f"camera-{cid}", namespace=iris.settings.ray_namespace)
+        handle = ray.get_actor(names.camera_actor(cid), namespace=iris.settings.ray_namespace)
         updated = client.put(f"/api/cameras/{cid}", json={"rtsp_url": new_url})
         assert updated.status_code == 200, updated.text
         assert clip.exists() and len(_events(iris, cid)) == 1  # history kept
-        restarted = ray.get_actor(f"camera-{cid}", namespace=iris.settings.ray_namespace)
+        restarted = ray.get_actor(names.camera_actor(cid), namespace=iris.settings.ray_namespace)
         assert restarted._actor_id != handle._actor_id  # the worker uses the new secret
 
         client.put(f"/api/cameras/{cid}", json={"rtsp_url": "rtsp://127.0.0.1/stream?ch=2"})

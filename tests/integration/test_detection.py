@@ -14,6 +14,7 @@ import pytest
 import ray
 from ray import serve
 
+from iris import names
 from iris.models.standins import build_standin_detector
 from tests.integration.conftest import IrisInstance, extra_instance
 from tests.support.media import probe, to_annexb
@@ -69,7 +70,7 @@ def add_camera(instance: IrisInstance, name: str, url: str, **extra: object) -> 
 
 
 def actor_id(instance: IrisInstance, camera_id: int) -> str:
-    handle = ray.get_actor(f"camera-{camera_id}", namespace=instance.settings.ray_namespace)
+    handle = ray.get_actor(names.camera_actor(camera_id), namespace=instance.settings.ray_namespace)
     return handle._actor_id.hex()
 
 
@@ -102,7 +103,7 @@ def test_one_event_per_presence_and_car_ignored(standin, servers, tmp_path) -> N
 
 def test_batches_across_cameras_and_conf_change_is_local(standin, servers) -> None:
     cameras = [add_camera(standin, f"Batch {i}", servers["person"].url) for i in range(4)]
-    detector = serve.get_deployment_handle("Detector", app_name=standin.settings.serve_app_name)
+    detector = serve.get_deployment_handle(names.DETECTOR, app_name=standin.settings.serve_app_name)
 
     def batched() -> bool:
         sizes = detector.info.remote().result(timeout_s=10)["batch_sizes"]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import ray
 
+from iris import names
 from tests.integration.conftest import IrisInstance, extra_instance
 from tests.support.media import to_annexb
 from tests.support.rtsp import RtspServer, gstreamer_available
@@ -72,7 +73,7 @@ def test_disk_full_degrades_and_recovers(disk_instance, small_disk, tmp_path) ->
                 return client.get(f"/api/cameras/{camera}/status").json()
 
             wait_for(lambda: status()["status"] == "online", 30, what="online")
-            actor = ray.get_actor(f"camera-{camera}", namespace="diskfull")
+            actor = ray.get_actor(names.camera_actor(camera), namespace="diskfull")
             pid = ray.get(actor.where.remote())["pid"]
 
             filler = fill(small_disk)

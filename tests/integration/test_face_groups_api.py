@@ -20,6 +20,7 @@ import ray
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from iris import names
 from iris.db.tables import Event, FaceEmbedding, FaceSample, Identity, Sighting
 from iris.db.types import blob_to_vector, vector_to_blob
 from iris.models.face_standins import build_face_pack, draw_face
@@ -163,7 +164,7 @@ def test_enrolling_a_group_creates_the_person_with_its_best_12_faces(
     vectors = [(base + 0.3 * n) / np.linalg.norm(base + 0.3 * n) for n in noise]
     ids = [seed_sample(engine, root, v, quality=q, crop=q != 0.95)
            for v, q in zip(vectors, np.linspace(0.1, 0.95, 15), strict=True)]
-    manager = ray.get_actor("IdentityManager", namespace=iris.settings.ray_namespace)
+    manager = ray.get_actor(names.IDENTITY_MANAGER, namespace=iris.settings.ray_namespace)
     before = ray.get(manager.stats.remote(), timeout=30)["people_faces"]
 
     response = client.post("/api/face-groups/enroll", json={"sample_ids": ids, "name": "Ada"})

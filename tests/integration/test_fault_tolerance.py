@@ -12,6 +12,7 @@ import pytest
 import ray
 from sqlmodel import Session, select
 
+from iris import names
 from iris.db.engine import make_engine
 from iris.db.tables import Event
 from iris.models.standins import build_standin_detector
@@ -47,7 +48,7 @@ def test_killed_camera_process_comes_back(iris, long_presence) -> None:
 
         try:
             wait_for(online, 30, what="online")
-            actor = ray.get_actor(f"camera-{camera}", namespace=iris.settings.ray_namespace)
+            actor = ray.get_actor(names.camera_actor(camera), namespace=iris.settings.ray_namespace)
             before = ray.get(actor.where.remote())
             os.kill(before["pid"], signal.SIGKILL)
             wait_for(lambda: client.get(f"/api/cameras/{camera}/status").json()["status"]

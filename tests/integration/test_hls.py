@@ -14,7 +14,7 @@ import ray
 from playwright.sync_api import sync_playwright
 from sqlmodel import Session
 
-from iris.actors.hls_actor import HLS_ACTOR_NAME
+from iris import names
 from iris.db.engine import make_engine
 from iris.db.tables import Camera
 from tests.integration.conftest import GATEWAY_SECRET
@@ -43,7 +43,7 @@ def hls_url(camera_id: int, name: str = "index.m3u8") -> str:
 
 def hls_actor(iris: Any) -> Any | None:
     try:
-        return ray.get_actor(HLS_ACTOR_NAME, namespace=iris.settings.ray_namespace)
+        return ray.get_actor(names.HLS_MANAGER, namespace=iris.settings.ray_namespace)
     except ValueError:
         return None
 

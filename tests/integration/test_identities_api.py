@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from iris import names
 from iris.db.engine import session_scope
 from iris.db.tables import Event, FaceSample, Identity, PresenceSegment, Sighting
 from iris.identity import IdentityCore
@@ -65,7 +66,7 @@ def jitter(v: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def actor(iris: Any) -> Any:
-    return ray.get_actor("IdentityManager", namespace=iris.settings.ray_namespace)
+    return ray.get_actor(names.IDENTITY_MANAGER, namespace=iris.settings.ray_namespace)
 
 
 @pytest.fixture

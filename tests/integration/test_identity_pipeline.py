@@ -13,6 +13,7 @@ import pytest
 import ray
 from sqlmodel import Session, select
 
+from iris import names
 from iris.db.engine import make_engine
 from iris.db.tables import Sighting
 from iris.models.face_standins import build_face_pack
@@ -90,7 +91,7 @@ def test_same_face_on_two_cameras_is_one_identity(faces_instance, scenes) -> Non
     assert len(identity_a) == 1, seen
     assert seen[cam_b] == identity_a, seen          # same face → same identity
     assert not (seen[cam_c] & identity_a), describe(faces_instance)  # another face, another one
-    manager = ray.get_actor("IdentityManager", namespace="faces")
+    manager = ray.get_actor(names.IDENTITY_MANAGER, namespace="faces")
     stats = ray.get(manager.stats.remote())
     assert stats["identities_with_faces"] >= 2
     assert stats["sightings_assigned"] >= 3

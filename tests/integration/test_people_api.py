@@ -25,6 +25,7 @@ import ray
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from iris import names
 from iris.db.engine import make_engine
 from iris.db.tables import Event, FaceEmbedding, Person
 from iris.db.types import blob_to_vector, vector_to_blob
@@ -81,7 +82,7 @@ def new_person(client: httpx.Client, name: str = "Ada") -> int:
 
 def gallery_size(namespace: str) -> int:
     """Enrolled faces in the IdentityManager's people gallery."""
-    actor = ray.get_actor("IdentityManager", namespace=namespace)
+    actor = ray.get_actor(names.IDENTITY_MANAGER, namespace=namespace)
     return int(ray.get(actor.stats.remote(), timeout=30)["people_faces"])
 
 
@@ -365,7 +366,7 @@ def test_delete_detaches_events_removes_photos_and_reloads(
         session.add_all(events)
         session.commit()
         event_ids = [e.id for e in events]
-    manager = ray.get_actor("IdentityManager", namespace=iris.settings.ray_namespace)
+    manager = ray.get_actor(names.IDENTITY_MANAGER, namespace=iris.settings.ray_namespace)
     ray.get(manager.reload_people.remote(), timeout=30)  # the gallery now knows the seeds
     before = gallery_size(iris.settings.ray_namespace)
 

@@ -19,6 +19,7 @@ import ray
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from iris import names
 from iris.db.tables import Camera
 from tests.integration.iris_process import IrisProcess
 from tests.support.media import make_clip
@@ -100,7 +101,7 @@ def test_stored_bad_url_never_opens(iris: Any, client: httpx.Client, engine: Eng
         assert status["reason"].startswith("source refused: ")
         assert "may not contain" in status["reason"]
         state = ray.get(iris.manager.states.remote(), timeout=30)[cid]
-        assert state["frames_decoded"] == 0 and state["fps"] == 0
+        assert state.frames_decoded == 0 and state.fps == 0
         # Live with sound opens sources too: it refuses the row as well.
         hls = client.get(f"/api/live/{cid}/hls/index.m3u8")
         assert hls.status_code == 409 and "refused" in hls.json()["detail"], hls.text
@@ -132,7 +133,7 @@ def test_stop_all_returns_within_its_budget_whatever_the_sources_do(
 
 def _actor_exists(iris: Any, camera_id: int) -> bool:
     try:
-        ray.get_actor(f"camera-{camera_id}", namespace=iris.settings.ray_namespace)
+        ray.get_actor(names.camera_actor(camera_id), namespace=iris.settings.ray_namespace)
     except ValueError:
         return False
     return True

@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from iris.messages import CameraState
 from iris.serve.api import create_api
-from iris.serve.runtime import OfflineRuntime
 from iris.serve.security import CONTENT_SECURITY_POLICY, same_origin
 from iris.settings import load_settings
 from tests.support.api import api_client
+from tests.support.runtime import FakeRuntime
 
 KEY = "unit-key"
 SECRET = "gateway-secret"
@@ -122,14 +123,14 @@ def test_unknown_hosts_are_refused(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- /health
-class BusyRuntime(OfflineRuntime):
-    def worker_states(self) -> dict[int, dict[str, Any]]:
-        return {3: {"status": "error", "name": "Back door", "reason": "rtsp://u:p@10.0.0.3 "
-                    "refused", "pid": 4242, "node": "abc", "fps": 25.0, "frames_decoded": 9}}
+def busy_runtime() -> FakeRuntime:
+    return FakeRuntime(states={3: CameraState(
+        status="error", last_seen=0.0, name="Back door", reason="rtsp://u:p@10.0.0.3 refused",
+        pid=4242, node="abc", fps=25.0, frames_decoded=9)})
 
 
 def test_health_says_only_up_or_down(tmp_path: Path) -> None:
-    body = client_for(tmp_path, BusyRuntime()).get("/health").json()
+    body = client_for(tmp_path, busy_runtime()).get("/health").json()
     assert set(body) == {"status", "version", "gpu", "workers"}
     assert body["workers"] == [{"camera_id": 3, "status": "error"}]
     for secret in ("Back door", "10.0.0.3", "4242", "abc"):
@@ -137,7 +138,7 @@ def test_health_says_only_up_or_down(tmp_path: Path) -> None:
 
 
 def test_system_still_shows_the_full_worker_state(tmp_path: Path) -> None:
-    client = client_for(tmp_path, BusyRuntime())
+    client = client_for(tmp_path, busy_runtime())
     body = client.get("/api/system", headers={"Authorization": f"Bearer {KEY}"}).json()
     assert body["workers"][0]["name"] == "Back door"
 

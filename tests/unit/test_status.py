@@ -6,13 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 
+from iris.messages import CameraState
 from iris.status import derive_status
 
 NOW = 1_800_000_000.0
 
 
-def beat(status: str, age: float) -> dict[str, object]:
-    return {"status": status, "last_seen": NOW - age, "fps": 25.0, "detector": "ok"}
+def beat(status: str, age: float) -> CameraState:
+    return CameraState(status=status, last_seen=NOW - age, fps=25.0, detector="ok")
 
 
 @pytest.mark.parametrize(

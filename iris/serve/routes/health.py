@@ -12,14 +12,15 @@ from fastapi import APIRouter
 
 from iris import __version__
 from iris.gpu import gpu_memory
+from iris.messages import CameraState
 from iris.serve.deps import RuntimeDep
 
 router = APIRouter()
 
 
-def worker_list(states: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+def worker_list(states: dict[int, CameraState]) -> list[dict[str, Any]]:
     """Heartbeats as a list, one entry per camera worker (the authenticated, full view)."""
-    return [{"camera_id": cid, **state} for cid, state in sorted(states.items())]
+    return [{"camera_id": cid, **state.as_dict()} for cid, state in sorted(states.items())]
 
 
 @router.get("/health")
@@ -30,6 +31,6 @@ def health(runtime: RuntimeDep) -> dict[str, Any]:
         "status": "ok",
         "version": __version__,
         "gpu": {"used_mb": gpu["used_mb"], "total_mb": gpu["total_mb"]},
-        "workers": [{"camera_id": cid, "status": str(state.get("status", "unknown"))}
+        "workers": [{"camera_id": cid, "status": state.status}
                     for cid, state in sorted(runtime.worker_states().items())],
     }

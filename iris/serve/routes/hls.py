@@ -1,18 +1,16 @@
-"""/api/live/{id}/hls: on-demand RTSP→HLS (live with sound) through the `HlsManager` actor.
+"""/api/live/{id}/hls: on-demand RTSP→HLS (live with sound) through the runtime.
 
-The actor runs ffmpeg (stream copy) into `<data root>/hls/<id>/`; each playlist request starts
-or keeps the session alive and gets the playlist from the actor; segments are served from the
-shared data root. The actor caps sessions in all; this route caps the sessions each principal
-keeps alive (`PrincipalSessions`), before the actor starts one for them.
+The session manager (the `HlsManager` actor, behind `Runtime.hls_ensure` / `hls_close`) runs
+ffmpeg (stream copy) into `<data root>/hls/<id>/`; each playlist request starts or keeps the
+session alive and gets the playlist from it; segments are served from the shared data root.
+The actor caps sessions in all; this route caps the sessions each principal keeps alive
+(`PrincipalSessions`), before the actor starts one for them.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import re
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import BaseModel
@@ -23,15 +21,14 @@ from iris.db.tables import Camera
 from iris.media import PathEscapesRoot, contained
 from iris.serve.deps import CurrentUser, RuntimeDep, SessionDep, SettingsDep
 from iris.serve.limits import PrincipalSessions, principal_key
+from iris.serve.lookup import get_or_404
+from iris.serve.runtime import ServiceUnavailable
 from iris.serve.schemas.ids import IdPath
 from iris.settings import Settings
-
-log = logging.getLogger("iris.hls")
 
 router = APIRouter()
 
 PLAYLIST_WAIT_S = 10.0  # a cold start (connect + three 1 s segments) takes 3-5 s
-CALL_TIMEOUT_S = PLAYLIST_WAIT_S + 5.0
 SEGMENT_NAME = re.compile(SEGMENT_PATTERN, re.ASCII)
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 SEGMENT_TYPE = "video/mp2t"
@@ -51,13 +48,6 @@ class HlsClosed(BaseModel):
     """Whether a close request stopped a running session."""
 
     closed: bool
-
-
-def _camera_or_404(session: Any, camera_id: int) -> Camera:
-    camera = session.get(Camera, camera_id)
-    if camera is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Camera not found.")
-    return camera  # type: ignore[no-any-return]
 
 
 def _unavailable(detail: str, retry_after: str | None = None) -> HTTPException:
@@ -86,22 +76,20 @@ async def hls_playlist(
     settings: SettingsDep, principal: CurrentUser,
 ) -> Response:
     """Start (idempotently) the camera's HLS session and serve its playlist."""
-    camera = await run_in_threadpool(_camera_or_404, session, camera_id)
+    camera = await run_in_threadpool(get_or_404, session, Camera, camera_id)
     if not settings.hls_enabled:
         raise _unavailable("HLS live streaming is disabled on this server (hls_enabled).")
     if not camera.enabled:
         raise HTTPException(status.HTTP_409_CONFLICT, "Camera is disabled.")
-    actor = runtime.hls()
-    if actor is None:
-        raise _unavailable("HLS unavailable: the Ray runtime is not running.")
     sessions, who = _sessions(request, settings), principal_key(principal)
-    if sessions.would_exceed(who, camera_id) and (running := await _running(actor)) is not None:
+    if sessions.would_exceed(who, camera_id) and (
+            running := await runtime.hls_running()) is not None:
         # Claims outlive sessions closed elsewhere (camera deleted or disabled, idle reap).
         sessions.keep_only(who, running)
     new = sessions.claim(who, camera_id)  # 429 past this caller's share, before any start
     try:
-        result = await _ensure(actor, camera_id)
-    except HTTPException:
+        result = await runtime.hls_ensure(camera_id, PLAYLIST_WAIT_S)
+    except ServiceUnavailable:
         if new:
             sessions.release(who, camera_id)
         raise
@@ -109,27 +97,6 @@ async def hls_playlist(
     if new and result.state not in ("ready", "starting"):
         sessions.release(who, camera_id)
     return _playlist_or_error(result)
-
-
-async def _running(actor: Any) -> set[int] | None:
-    """Cameras whose HLS session runs now; None when the actor cannot say."""
-    try:
-        listed = await asyncio.wait_for(actor.sessions.remote(), CALL_TIMEOUT_S)
-    except Exception as exc:  # noqa: BLE001 - keep every claim: refusing is the safe side
-        log.warning("HLS session list unavailable: %s", exc)
-        return None
-    return {int(entry["camera_id"]) for entry in listed}
-
-
-async def _ensure(actor: Any, camera_id: int) -> EnsureResult:
-    try:
-        result: EnsureResult = await asyncio.wait_for(
-            actor.ensure.remote(camera_id, PLAYLIST_WAIT_S), CALL_TIMEOUT_S
-        )
-    except Exception as exc:  # noqa: BLE001 - actor restarting or unreachable
-        log.warning("camera %s: HLS session manager unavailable: %s", camera_id, exc)
-        raise _unavailable("HLS unavailable: the session manager is not responding.", "5") from exc
-    return result
 
 
 def _playlist_or_error(result: EnsureResult) -> Response:
@@ -146,14 +113,9 @@ async def hls_close(camera_id: IdPath, request: Request, session: SessionDep,
                     runtime: RuntimeDep, settings: SettingsDep,
                     principal: CurrentUser) -> HlsClosed:
     """Stop the camera's HLS session (player close / sendBeacon); idempotent."""
-    await run_in_threadpool(_camera_or_404, session, camera_id)
+    await run_in_threadpool(get_or_404, session, Camera, camera_id)
     _sessions(request, settings).release(principal_key(principal), camera_id)
-    try:
-        closed = await run_in_threadpool(runtime.stop_hls, camera_id)
-    except Exception as exc:  # noqa: BLE001 - actor restarting or unreachable
-        log.warning("camera %s: closing the HLS session failed: %s", camera_id, exc)
-        raise _unavailable("HLS unavailable: the session manager is not responding.", "5") from exc
-    return HlsClosed(closed=closed)
+    return HlsClosed(closed=await run_in_threadpool(runtime.hls_close, camera_id))
 
 
 # GET (a link) and POST (the player's sendBeacon) close alike; one operation id each.

@@ -1,15 +1,16 @@
 """/api/identities: the automatic cross-camera identities, their sightings, and corrections.
 
-Reads go straight to the DB (`iris.db.identities`). Merge, split and delete go to the
-`IdentityManager` actor, which keeps its galleries in step; while it is not running, merge,
-explicit split and delete run on an in-process `IdentityCore` over the same DB and data root
-(it writes rows and crops consistently, and the actor rebuilds its galleries from the DB when
-it starts). Auto split needs the actor's galleries: 501 without it.
+Reads go straight to the DB (`iris.db.identities`). Merge, split and delete go through the
+runtime (`Runtime.identity_*`): the IdentityManager actor keeps its galleries in step, and while
+it is not running they run on an in-process core over the same DB and data root. Auto split
+needs the actor's galleries: 501 without it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,20 +20,19 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from iris.db import identities as q
-from iris.db.purge import CHUNK
+from iris.db.chunks import chunks
 from iris.db.tables import FaceSample, Identity, Sighting
-from iris.identity import IdentityCore, IdentityNotFound, OpResult
-from iris.serve.deps import RootDep, RuntimeDep, SessionDep
+from iris.identity import IdentityNotFound, OpResult
+from iris.serve.deps import EngineDep, RootDep, RuntimeDep, SessionDep
 from iris.serve.files import file_response, serve_stored
-from iris.serve.runtime import Runtime
+from iris.serve.lookup import get_or_404, require_confirmed
+from iris.serve.schemas.common import BulkDelete, DeleteResult
 from iris.serve.schemas.events import EventListResponse, EventPublic
 from iris.serve.schemas.identities import (
-    BulkDelete,
-    ClearAll,
-    DeleteResult,
     FaceSampleListResponse,
     FaceSamplePublic,
     IdentityAnalytics,
+    IdentityClearAll,
     IdentityDetail,
     IdentityListResponse,
     IdentityOpResult,
@@ -48,17 +48,8 @@ from iris.serve.schemas.ids import DB_ID_MAX, IdPath, Offset
 router = APIRouter()
 
 Limit = Annotated[int, Query(ge=1, le=500)]
-CONFIRM_REQUIRED = 'Refusing to delete all identities: send {"confirm": true} to confirm.'
 SPLIT_NEEDS = "Give sighting_ids to split off, or auto=true to re-cluster."
 AUTO_NEEDS_ACTOR = "Auto split needs the identity layer (IdentityManager), which is not running."
-
-
-def get_identity_or_404(session: Session, identity_id: int) -> Identity:
-    """The identity row, or 404 `Identity not found.`."""
-    identity = session.get(Identity, identity_id)
-    if identity is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Identity not found.")
-    return identity
 
 
 def _detail(session: Session, root: Path, identity: Identity, recent: int) -> IdentityDetail:
@@ -85,42 +76,15 @@ def _serve_crop(request: Request, root: Path, stored: str | None) -> Response:
 
 
 # ----------------------------------------------------------------------------- corrections
-def _offline_op(engine: Engine, root: Path, op: str, args: tuple[Any, ...],
-                kwargs: dict[str, Any]) -> OpResult:
-    return getattr(IdentityCore(engine, root), op)(*args, **kwargs)  # type: ignore[no-any-return]
-
-
-async def _identity_op(request: Request, op: str, *args: Any, **kwargs: Any) -> OpResult:
-    """Run `op` on the IdentityManager actor, else on an in-process core; errors as HTTP."""
-    runtime: Runtime = request.app.state.runtime
-    handle = await run_in_threadpool(runtime.identity)
+async def _correct(operation: Callable[[], Awaitable[OpResult]]) -> OpResult:
+    """Run a correction; the identity layer's refusals become 404 / 400."""
     try:
-        if handle is not None:
-            return await getattr(handle, op).remote(*args, **kwargs)  # type: ignore[no-any-return]
-        result = await run_in_threadpool(_offline_op, request.app.state.engine,
-                                         request.app.state.settings.root, op, args, kwargs)
-    except Exception as exc:
-        cause = getattr(exc, "cause", None) or exc  # Ray wraps what the actor raised
-        if isinstance(cause, IdentityNotFound):
-            raise HTTPException(status.HTTP_404_NOT_FOUND,
-                                f"Identity {cause.identity_id} not found.") from exc
-        if isinstance(cause, ValueError):
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, str(cause)) from exc
-        if handle is not None and _actor_gone(exc):
-            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
-                                "The identity layer restarted mid-operation; retry.") from exc
-        raise
-    # The actor may have come up while the fallback wrote: it must not keep a stale gallery.
-    late = await run_in_threadpool(runtime.identity)
-    if late is not None:
-        await late.rebuild.remote()
-    return result
-
-
-def _actor_gone(exc: BaseException) -> bool:
-    from ray.exceptions import RayActorError  # died or unreachable (ActorUnavailableError)
-
-    return isinstance(exc, RayActorError)
+        return await operation()
+    except IdentityNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            f"Identity {exc.identity_id} not found.") from exc
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
 
 
 def _delete_ids(engine: Engine, object_class: str | None) -> list[int]:
@@ -129,32 +93,32 @@ def _delete_ids(engine: Engine, object_class: str | None) -> list[int]:
 
 
 @router.post("/merge", response_model=IdentityOpResult)
-async def merge_identities(body: MergeRequest, request: Request) -> Any:
+async def merge_identities(body: MergeRequest, runtime: RuntimeDep) -> Any:
     """Merge source_ids into target_id."""
-    result = await _identity_op(request, "merge", body.target_id, list(body.source_ids))
+    result = await _correct(lambda: runtime.identity_merge(body.target_id, body.source_ids))
     return IdentityOpResult.from_op(result)
 
 
 @router.post("/bulk-delete", response_model=DeleteResult)
-async def bulk_delete_identities(body: BulkDelete, request: Request) -> Any:
+async def bulk_delete_identities(body: BulkDelete, runtime: RuntimeDep) -> Any:
     """Delete the given identity ids."""
     if not body.ids:
         return DeleteResult(deleted=0)
-    result = await _identity_op(request, "delete", list(body.ids))
+    result = await _correct(lambda: runtime.identity_delete(body.ids))
     return DeleteResult(deleted=len(result.affected_ids))
 
 
 @router.post("/clear-all", response_model=DeleteResult)
-async def clear_all_identities(body: ClearAll, request: Request) -> Any:
+async def clear_all_identities(body: IdentityClearAll, engine: EngineDep,
+                               runtime: RuntimeDep) -> Any:
     """Delete ALL identities (optionally one class) — requires confirm."""
-    if not body.confirm:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, CONFIRM_REQUIRED)
-    ids = await run_in_threadpool(_delete_ids, request.app.state.engine, body.object_class)
+    require_confirmed(body, "identities")
+    ids = await run_in_threadpool(_delete_ids, engine, body.object_class)
     deleted = 0
     # One transaction per chunk, like the events clear-all: a crash midway leaves whole
     # chunks gone, and the sighting writer is never locked out for long.
-    for start in range(0, len(ids), CHUNK):
-        result = await _identity_op(request, "delete", ids[start : start + CHUNK])
+    for chunk in chunks(ids):
+        result = await _correct(partial(runtime.identity_delete, chunk))
         deleted += len(result.affected_ids)
     return DeleteResult(deleted=deleted)
 
@@ -192,9 +156,7 @@ def sighting_thumbnail(
     sighting_id: IdPath, request: Request, session: SessionDep, root: RootDep
 ) -> Response:
     """One sighting's body-crop JPEG."""
-    sighting = session.get(Sighting, sighting_id)
-    if sighting is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Sighting not found.")
+    sighting = get_or_404(session, Sighting, sighting_id)
     return _serve_crop(request, root, sighting.thumb_path)
 
 
@@ -206,7 +168,7 @@ def get_identity(
     recent: Annotated[int, Query(ge=0, le=200)] = 24,
 ) -> Any:
     """One identity + recent inline sightings."""
-    return _detail(session, root, get_identity_or_404(session, identity_id), recent)
+    return _detail(session, root, get_or_404(session, Identity, identity_id), recent)
 
 
 @router.get("/{identity_id}/sightings", response_model=SightingListResponse)
@@ -218,7 +180,7 @@ def list_sightings(
     offset: Offset = 0,
 ) -> Any:
     """Paginated cross-camera/time sightings."""
-    get_identity_or_404(session, identity_id)
+    get_or_404(session, Identity, identity_id)
     total, rows = q.identity_sightings(
         session, root=root, identity_id=identity_id, limit=limit, offset=offset
     )
@@ -230,7 +192,7 @@ def list_identity_events(
     identity_id: IdPath, session: SessionDep, limit: Limit = 50, offset: Offset = 0
 ) -> Any:
     """Recorded clips this identity appears in."""
-    get_identity_or_404(session, identity_id)
+    get_or_404(session, Identity, identity_id)
     total, rows = q.identity_events(session, identity_id=identity_id, limit=limit, offset=offset)
     return EventListResponse(total=total, items=[EventPublic.from_event(e) for e in rows])
 
@@ -241,7 +203,7 @@ def list_identity_faces(
     offset: Offset = 0,
 ) -> Any:
     """Face samples captured for this identity."""
-    get_identity_or_404(session, identity_id)
+    get_or_404(session, Identity, identity_id)
     total, rows = q.identity_faces(session, identity_id=identity_id, limit=limit, offset=offset)
     items = [_face(root, sample) for sample in rows]
     return FaceSampleListResponse(total=total, items=items)
@@ -256,7 +218,7 @@ def identity_thumbnail(
     identity_id: IdPath, request: Request, session: SessionDep, root: RootDep
 ) -> Response:
     """Representative body-crop JPEG."""
-    identity = get_identity_or_404(session, identity_id)
+    identity = get_or_404(session, Identity, identity_id)
     path = q.representative_thumbs(session, root=root, identities=[identity]).get(identity_id)
     if path is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Identity has no body crop on disk.")
@@ -272,38 +234,28 @@ def update_identity(
     identity_id: IdPath, body: IdentityUpdate, session: SessionDep, root: RootDep
 ) -> Any:
     """Rename / annotate / confirm."""
-    identity = get_identity_or_404(session, identity_id)
-    given = body.model_dump(exclude_unset=True)
-    if "name" in given:
-        identity.name = body.name
-        identity.is_named = body.name is not None
-    if "notes" in given:
-        identity.notes = body.notes
-    if body.is_named is not None:
-        identity.is_named = body.is_named
-    session.add(identity)
-    session.commit()
+    identity = get_or_404(session, Identity, identity_id)
+    q.update_identity(session, identity=identity, changes=body.model_dump(exclude_unset=True))
     return _detail(session, root, identity, recent=0)
 
 
 @router.post("/{identity_id}/split", response_model=IdentityOpResult)
-async def split_identity(identity_id: IdPath, body: SplitRequest, request: Request,
-                         runtime: RuntimeDep) -> Any:
+async def split_identity(identity_id: IdPath, body: SplitRequest, runtime: RuntimeDep) -> Any:
     """Split off sightings into a new identity."""
     if not body.sighting_ids and not body.auto:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, SPLIT_NEEDS)
-    if not body.sighting_ids and await run_in_threadpool(runtime.identity) is None:
+    if not body.sighting_ids and not await run_in_threadpool(runtime.identity_running):
         raise HTTPException(status.HTTP_501_NOT_IMPLEMENTED, AUTO_NEEDS_ACTOR)
-    result = await _identity_op(request, "split", identity_id, sighting_ids=body.sighting_ids,
-                                auto=body.auto and not body.sighting_ids,
-                                new_name=body.new_name)
+    result = await _correct(lambda: runtime.identity_split(
+        identity_id, sighting_ids=body.sighting_ids, auto=body.auto and not body.sighting_ids,
+        new_name=body.new_name))
     return IdentityOpResult.from_op(result)
 
 
 @router.delete("/{identity_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_identity(identity_id: IdPath, request: Request) -> Response:
+async def delete_identity(identity_id: IdPath, runtime: RuntimeDep) -> Response:
     """Recursive delete."""
-    result = await _identity_op(request, "delete", [identity_id])
+    result = await _correct(lambda: runtime.identity_delete([identity_id]))
     if not result.affected_ids:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Identity not found.")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

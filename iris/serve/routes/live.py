@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,15 +11,16 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from iris.db.tables import Camera
+from iris.recording.manual import open_manual
 from iris.serve.deps import CurrentUser, EngineDep, RuntimeDep, SessionDep, SettingsDep
 from iris.serve.limits import StreamSlots, principal_key
-from iris.serve.live import BOUNDARY, LiveHub, LiveStreamResponse
+from iris.serve.live import BOUNDARY, Fetch, LiveHub, LiveStreamResponse
+from iris.serve.lookup import get_or_404
 from iris.serve.placeholder import no_signal_jpeg
+from iris.serve.runtime import CameraNotRunning, Runtime, ServiceUnavailable
 from iris.serve.schemas.ids import IdPath
 from iris.serve.schemas.live import RecordStarted, RecordStop, RecordStopped
 from iris.settings import Settings
-
-log = logging.getLogger("iris.live")
 
 router = APIRouter()
 
@@ -29,17 +28,10 @@ LONG_POLL_S = 2.0
 NO_STORE = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
 
-def _require_camera(session: Any, camera_id: int) -> Camera:
-    camera = session.get(Camera, camera_id)
-    if camera is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Camera not found.")
-    return camera
-
-
 def _camera_exists(engine: Engine, camera_id: int) -> None:
     # A short session of its own: a stream lives for minutes and must not pin a pooled one.
     with Session(engine) as session:
-        _require_camera(session, camera_id)
+        get_or_404(session, Camera, camera_id)
 
 
 async def _require_camera_async(engine: Engine, camera_id: int) -> None:
@@ -54,15 +46,9 @@ def _hub(request: Request, settings: Settings) -> LiveHub:
     return hub  # type: ignore[no-any-return]
 
 
-def _fetcher(runtime: Any, camera_id: int):  # noqa: ANN202 - returns the hub's Fetch
+def _fetcher(runtime: Runtime, camera_id: int) -> Fetch:
     async def fetch(after_seq: int) -> tuple[int, bytes] | None:
-        actor = runtime.camera(camera_id)
-        if actor is None:
-            await asyncio.sleep(LONG_POLL_S)
-            return None
-        result: tuple[int, bytes] | None = await actor.latest_jpeg.remote(after_seq,
-                                                                          LONG_POLL_S)
-        return result
+        return await runtime.latest_jpeg(camera_id, after_seq, LONG_POLL_S)
 
     return fetch
 
@@ -71,14 +57,11 @@ def _fetcher(runtime: Any, camera_id: int):  # noqa: ANN202 - returns the hub's 
 async def snapshot(camera_id: IdPath, engine: EngineDep, runtime: RuntimeDep) -> Response:
     """Latest annotated frame as one image/jpeg ("no signal" before the first frame)."""
     await _require_camera_async(engine, camera_id)
-    jpeg = None
-    actor = runtime.camera(camera_id)
-    if actor is not None:
-        try:
-            result = await actor.latest_jpeg.remote(-1, 0.0)
-            jpeg = result[1] if result else None
-        except Exception:  # noqa: BLE001 - a restarting camera shows "no signal"
-            jpeg = None
+    try:
+        result = await runtime.latest_jpeg(camera_id, -1, 0.0)
+    except ServiceUnavailable:  # a restarting camera shows "no signal"
+        result = None
+    jpeg = result[1] if result else None
     return Response(jpeg or no_signal_jpeg(), media_type="image/jpeg", headers=NO_STORE)
 
 
@@ -105,10 +88,12 @@ async def stream(
 @router.post("/{camera_id}/record/start", response_model=RecordStarted)
 def record_start(camera_id: IdPath, session: SessionDep, runtime: RuntimeDep) -> Any:
     """Begin a manual recording: returns the server-trusted started_at."""
-    _require_camera(session, camera_id)
-    if runtime.camera(camera_id) is None:
-        raise HTTPException(status.HTTP_409_CONFLICT, "Camera is not running (disabled?).")
-    return RecordStarted(camera_id=camera_id, started_at=datetime.now(UTC))
+    get_or_404(session, Camera, camera_id)
+    if not runtime.camera_running(camera_id):
+        raise CameraNotRunning(camera_id)
+    started = datetime.now(UTC)
+    open_manual(session, camera_id=camera_id, started_at=started)  # its footage is kept
+    return RecordStarted(camera_id=camera_id, started_at=started)
 
 
 @router.post("/{camera_id}/record/stop", response_model=RecordStopped)
@@ -117,23 +102,12 @@ async def record_stop(camera_id: IdPath, body: RecordStop, engine: EngineDep,
     """Finish a manual recording: persist a manual event + clip spanning [started_at, now]."""
     await _require_camera_async(engine, camera_id)
     started = _parse_started_at(body.started_at)
-    now = datetime.now(UTC)
-    if started > now:
+    if started > datetime.now(UTC):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "started_at is in the future.")
-    actor = runtime.camera(camera_id)
-    if actor is None:
-        raise HTTPException(status.HTTP_409_CONFLICT, "Camera is not running (disabled?).")
-    try:
-        result = await asyncio.wait_for(actor.record_stop.remote(started.timestamp()), 60)
-    except Exception as exc:  # noqa: BLE001 - surfaced to the operator, never a bare 500
-        # The camera's traceback goes to the log; the client learns what happened, no more.
-        log.warning("camera %s: manual recording failed: %r", camera_id, exc)
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
-                            "Recording could not be saved: the camera did not answer in time "
-                            "or failed; retry the stop with the same started_at.") from None
-    if result.get("error"):
-        raise HTTPException(status.HTTP_409_CONFLICT, result["error"])
-    return RecordStopped(**result)
+    result = await runtime.record_stop(camera_id, started.timestamp())
+    if not result.saved:
+        raise HTTPException(status.HTTP_409_CONFLICT, result.error or "Nothing was recorded.")
+    return RecordStopped.from_result(result)
 
 
 def _parse_started_at(value: str) -> datetime:

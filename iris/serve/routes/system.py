@@ -55,7 +55,8 @@ def system_info(user: CurrentUser, runtime: RuntimeDep, settings: SettingsDep) -
 @router.get("/metrics", response_class=PlainTextResponse)
 def metrics(runtime: RuntimeDep) -> PlainTextResponse:
     """Prometheus text: per-camera, detector and identity series."""
-    body = render(runtime.worker_states(), runtime.detector_info(), runtime.identity_stats())
+    states = {cid: state.as_dict() for cid, state in runtime.worker_states().items()}
+    body = render(states, runtime.detector_info(), runtime.identity_stats())
     return PlainTextResponse(body, media_type=CONTENT_TYPE)
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from iris.db.tables import DEFAULT_CONTINUOUS_DAYS, Camera
 from iris.redact import MASK, redact_url
+from iris.serve.schemas.common import Strict
 from iris.sources import parse_source
 
 _CLASS_TOKEN = re.compile(r"^[a-z0-9][a-z0-9 _-]*$")
@@ -48,62 +50,90 @@ def _check_optional_url(url: str | None) -> str | None:
 
 
 StreamUrl = Annotated[str, Field(min_length=1, max_length=2048), AfterValidator(_check_url)]
+EchoableUrl = Annotated[str | None, Field(max_length=2048), AfterValidator(_check_optional_url)]
 ClassCsv = Annotated[str, Field(max_length=1000), AfterValidator(_check_classes)]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Transport = Literal["tcp", "udp"]
 
+# The contract's range of each tuning field, once: create and update are built on these.
+Fraction = Annotated[float, Field(ge=0, le=1)]
+PreSeconds = Annotated[int, Field(ge=0, le=120)]
+PostSeconds = Annotated[int, Field(ge=0, le=300)]
+ImageSize = Annotated[int, Field(ge=128, le=1920)]
+Interval = Annotated[float, Field(ge=0, le=60)]
+Cooldown = Annotated[float, Field(ge=0, le=3600)]
+TriggerFrames = Annotated[int, Field(ge=1, le=100)]
+RetentionDays = Annotated[int, Field(ge=0, le=3650, description="Keep events N days; 0 = forever")]
+ContinuousDays = Annotated[int, Field(
+    ge=0, le=3650, description="Keep continuous footage N days; 0 = events only")]
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
-
-class CameraCreate(_Strict):
-    """POST /api/cameras."""
+class CameraSource(Strict):
+    """What a camera is: its name, its stream and whether it runs."""
 
     name: Name
     rtsp_url: StreamUrl
     enabled: bool = True
-    detect_conf: float = Field(0.5, ge=0, le=1)
-    pre_seconds: int = Field(5, ge=0, le=120)
-    post_seconds: int = Field(10, ge=0, le=300)
+
+
+class CameraTuning(Strict):
+    """How the worker runs the camera: a change of any of these restarts it."""
+
+    detect_conf: Fraction = 0.5
+    pre_seconds: PreSeconds = 5
+    post_seconds: PostSeconds = 10
     trigger_classes: ClassCsv = "person"
-    detect_iou: float = Field(0.45, ge=0, le=1)
-    detect_imgsz: int = Field(320, ge=128, le=1920)
-    detect_interval: float = Field(0.2, ge=0, le=60)
-    trigger_cooldown: float = Field(5.0, ge=0, le=3600)
-    min_trigger_frames: int = Field(3, ge=1, le=100)
+    detect_iou: Fraction = 0.45
+    detect_imgsz: ImageSize = 320
+    detect_interval: Interval = 0.2
+    trigger_cooldown: Cooldown = 5.0
+    min_trigger_frames: TriggerFrames = 3
     rtsp_transport: Transport = "tcp"
     faces_enabled: bool = True
     reid_enabled: bool = True
-    retention_days: int = Field(30, ge=0, le=3650, description="Keep events N days; 0 = forever")
 
 
-class CameraUpdate(_Strict):
-    """PUT /api/cameras/{id}: partial; a blank or masked rtsp_url keeps the stored one."""
+class CameraCreate(CameraTuning, CameraSource):
+    """POST /api/cameras (source fields, then tuning, then retention)."""
+
+    retention_days: RetentionDays = 30
+    continuous_days: ContinuousDays = DEFAULT_CONTINUOUS_DAYS
+
+
+class CameraUpdate(Strict):
+    """PUT /api/cameras/{id}: the create fields, each optional; only those sent change.
+
+    A blank or masked rtsp_url keeps the stored one.
+    """
 
     name: Name | None = None
-    rtsp_url: Annotated[
-        str | None, Field(max_length=2048), AfterValidator(_check_optional_url)
-    ] = None
+    rtsp_url: EchoableUrl = None
     enabled: bool | None = None
-    detect_conf: float | None = Field(None, ge=0, le=1)
-    pre_seconds: int | None = Field(None, ge=0, le=120)
-    post_seconds: int | None = Field(None, ge=0, le=300)
+    detect_conf: Fraction | None = None
+    pre_seconds: PreSeconds | None = None
+    post_seconds: PostSeconds | None = None
     trigger_classes: ClassCsv | None = None
-    detect_iou: float | None = Field(None, ge=0, le=1)
-    detect_imgsz: int | None = Field(None, ge=128, le=1920)
-    detect_interval: float | None = Field(None, ge=0, le=60)
-    trigger_cooldown: float | None = Field(None, ge=0, le=3600)
-    min_trigger_frames: int | None = Field(None, ge=1, le=100)
+    detect_iou: Fraction | None = None
+    detect_imgsz: ImageSize | None = None
+    detect_interval: Interval | None = None
+    trigger_cooldown: Cooldown | None = None
+    min_trigger_frames: TriggerFrames | None = None
     rtsp_transport: Transport | None = None
     faces_enabled: bool | None = None
     reid_enabled: bool | None = None
-    retention_days: int | None = Field(None, ge=0, le=3650)
+    retention_days: RetentionDays | None = None
+    continuous_days: ContinuousDays | None = None
+
+    def changes(self, camera: Camera) -> dict[str, Any]:
+        """The fields sent that differ from the row (an echoed URL and nulls change nothing)."""
+        sent = self.model_dump(exclude_unset=True)
+        if is_echo(sent.get("rtsp_url")):
+            sent.pop("rtsp_url", None)
+        return {k: v for k, v in sent.items() if v is not None and getattr(camera, k) != v}
 
 
 # Fields whose change restarts the camera's worker (retention is applied by the manager).
-TUNING_FIELDS = frozenset(CameraCreate.model_fields) - {"name", "rtsp_url", "enabled",
-                                                         "retention_days"}
+TUNING_FIELDS = frozenset(CameraTuning.model_fields)
 
 
 class CameraStatus(BaseModel):

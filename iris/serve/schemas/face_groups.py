@@ -5,22 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from iris.identity import MAX_SAMPLES, ClusterParams, FaceGroup
+from iris.serve.schemas.common import ClearAll, Strict
 from iris.serve.schemas.ids import DbId
 
-BULK_MAX = 1000
 ENROLL_MAX_FACES = 12
 
 
 def thumb_url(sample_id: int) -> str:
     """Where the browser fetches a sample's face crop."""
     return f"/api/face-groups/samples/{sample_id}/thumbnail"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ClusterSettings(BaseModel):
@@ -86,7 +82,7 @@ SampleIds = Annotated[list[DbId], Field(min_length=1, max_length=MAX_SAMPLES)]
 """Sample ids of one group (a group holds at most `MAX_SAMPLES`)."""
 
 
-class EnrollGroup(_Strict):
+class EnrollGroup(Strict):
     """POST /api/face-groups/enroll."""
 
     sample_ids: SampleIds
@@ -101,7 +97,7 @@ class EnrollGroupResult(BaseModel):
     enrolled_faces: int
 
 
-class LabelSamples(_Strict):
+class LabelSamples(Strict):
     """POST /api/face-groups/label: an empty or null label clears it."""
 
     sample_ids: SampleIds
@@ -115,26 +111,13 @@ class LabelResult(BaseModel):
     label: str | None
 
 
-class GroupClips(_Strict):
+class GroupClips(Strict):
     """POST /api/face-groups/clips."""
 
     sample_ids: SampleIds
 
 
-class SampleBulkDelete(_Strict):
-    """POST /api/face-groups/samples/bulk-delete."""
-
-    ids: list[DbId] = Field(max_length=BULK_MAX)
-
-
-class SampleClearAll(_Strict):
+class SampleClearAll(ClearAll):
     """POST /api/face-groups/samples/clear-all: `confirm` must be true; `label` narrows it."""
 
-    confirm: bool = False
     label: str | None = Field(None, max_length=200)
-
-
-class SampleDeleteResult(BaseModel):
-    """How many face samples were removed."""
-
-    deleted: int

@@ -8,16 +8,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from iris.db.identities import IdentityCard, SightingRow
 from iris.db.tables import FaceSample
+from iris.serve.schemas.common import BULK_MAX, ClearAll, Strict
 from iris.serve.schemas.ids import DbId
 
 if TYPE_CHECKING:
     from iris.identity import OpResult
 
-BULK_MAX = 1000
 SPLIT_MAX = 10_000
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -203,11 +203,7 @@ class IdentityAnalytics(BaseModel):
 
 
 # ----------------------------------------------------------------------------- corrections
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class IdentityUpdate(_Strict):
+class IdentityUpdate(Strict):
     """PUT /api/identities/{id}: fields left out stay as they are.
 
     A name must hold a non-blank character (blank → 422; send null to clear it). A non-null
@@ -220,14 +216,14 @@ class IdentityUpdate(_Strict):
     is_named: bool | None = None
 
 
-class MergeRequest(_Strict):
+class MergeRequest(Strict):
     """POST /api/identities/merge: fold `source_ids` into `target_id`."""
 
     target_id: DbId
     source_ids: list[DbId] = Field(min_length=1, max_length=BULK_MAX)
 
 
-class SplitRequest(_Strict):
+class SplitRequest(Strict):
     """POST /api/identities/{id}/split: explicit `sighting_ids`, or `auto` re-clustering."""
 
     sighting_ids: list[DbId] | None = Field(None, max_length=SPLIT_MAX)
@@ -235,16 +231,9 @@ class SplitRequest(_Strict):
     new_name: Name | None = None
 
 
-class BulkDelete(_Strict):
-    """POST /api/identities/bulk-delete."""
-
-    ids: list[DbId] = Field(max_length=BULK_MAX)
-
-
-class ClearAll(_Strict):
+class IdentityClearAll(ClearAll):
     """POST /api/identities/clear-all: `confirm` must be true; `object_class` narrows it."""
 
-    confirm: bool = False
     object_class: str | None = Field(None, max_length=50)
 
 
@@ -261,9 +250,3 @@ class IdentityOpResult(BaseModel):
     def from_op(cls, op: OpResult) -> IdentityOpResult:
         return cls(ok=op.ok, target_id=op.target_id, affected_ids=list(op.affected_ids),
                    moved_sightings=op.moved_sightings, detail=op.detail)
-
-
-class DeleteResult(BaseModel):
-    """How many identities a bulk delete or clear-all removed."""
-
-    deleted: int

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from iris.messages import RecordResult
+
 
 class RecordStarted(BaseModel):
     camera_id: int
@@ -20,3 +22,10 @@ class RecordStopped(BaseModel):
     event_id: int
     clip: str
     duration: float
+
+    @classmethod
+    def from_result(cls, result: RecordResult) -> RecordStopped:
+        """The answer for a saved recording (ValueError for one that was not saved)."""
+        if result.event_id is None or result.clip is None:
+            raise ValueError(f"recording not saved: {result.error}")
+        return cls(event_id=result.event_id, clip=result.clip, duration=result.duration)

@@ -1,29 +1,26 @@
-"""People bodies: create/update, the public view with its face count, enrolled faces, deletes."""
+"""People bodies: create/update, the public view with its face count, enrolled faces.
+
+Bulk delete, clear-all and their result are the shared shapes of `schemas.common`.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from iris.db.tables import FaceEmbedding
-from iris.serve.schemas.ids import DbId
-
-BULK_MAX = 1000
+from iris.serve.schemas.common import Strict
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class PersonCreate(_Strict):
+class PersonCreate(Strict):
     """POST /api/people: a face-less person (faces are enrolled afterwards)."""
 
     name: str = Field(min_length=1, max_length=200)
     notes: str | None = Field(None, max_length=5000)
 
 
-class PersonUpdate(_Strict):
+class PersonUpdate(Strict):
     """PUT /api/people/{id}: only the fields sent change; `notes: null` clears the notes."""
 
     name: str | None = Field(None, min_length=1, max_length=200)
@@ -64,21 +61,3 @@ class EnrollResult(BaseModel):
     embedding_id: int
     faces_detected: int
     image_path: str = Field(description="Stored photo, relative to the data root")
-
-
-class BulkDelete(_Strict):
-    """POST /api/people/bulk-delete."""
-
-    ids: list[DbId] = Field(max_length=BULK_MAX)
-
-
-class ClearAll(_Strict):
-    """POST /api/people/clear-all: `confirm` must be true."""
-
-    confirm: bool = False
-
-
-class DeleteResult(BaseModel):
-    """How many people a bulk delete or clear-all removed."""
-
-    deleted: int

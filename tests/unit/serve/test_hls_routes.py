@@ -1,58 +1,23 @@
-"""The /api/live/{id}/hls routes without Ray: a stand-in session manager behind the Runtime."""
+"""The /api/live/{id}/hls routes without Ray: a fake runtime stands in for the session manager."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from iris.actors.hls import EnsureResult
-from iris.serve.api import create_api
-from iris.serve.runtime import OfflineRuntime
-from iris.settings import load_settings
-from tests.support.api import api_client
+from iris.serve.runtime import HLS_NOT_RESPONDING, RETRY_AFTER_S, ServiceUnavailable
+from tests.support.runtime import FakeRuntime
+from tests.unit.serve.conftest import make_client
 
-KEY = "unit-key"
 PLAYLIST = "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\nseg00000.ts\n"
 
 
-class FakeHlsActor:
-    """Answers `ensure.remote(...)` like the HlsManager actor handle does (awaitable)."""
-
-    def __init__(self, result: EnsureResult | Exception) -> None:
-        self.result = result
-        self.calls: list[tuple[int, float]] = []
-        self.ensure = SimpleNamespace(remote=self._ensure)
-
-    async def _ensure(self, camera_id: int, wait_s: float) -> EnsureResult:
-        self.calls.append((camera_id, wait_s))
-        if isinstance(self.result, Exception):
-            raise self.result
-        return self.result
-
-
-class FakeRuntime(OfflineRuntime):
-    def __init__(self, actor: FakeHlsActor | None, closes: bool = True) -> None:
-        self.actor = actor
-        self.closes = closes
-        self.stopped: list[int] = []
-
-    def hls(self) -> Any | None:
-        return self.actor
-
-    def stop_hls(self, camera_id: int) -> bool:
-        self.stopped.append(camera_id)
-        return self.closes
-
-
-def make_client(tmp_path: Path, runtime: Any, **settings: Any) -> TestClient:
-    app = create_api(load_settings(data_dir=tmp_path, api_key=KEY, **settings), runtime)
-    return api_client(app, headers={"Authorization": f"Bearer {KEY}"})
+def ensures(runtime: FakeRuntime) -> list[tuple[int, float]]:
+    return [(camera_id, wait_s) for camera_id, wait_s in runtime.called("hls_ensure")]
 
 
 def add_camera(client: TestClient, enabled: bool = True) -> int:
@@ -63,18 +28,12 @@ def add_camera(client: TestClient, enabled: bool = True) -> int:
 
 
 @pytest.fixture
-def actor() -> FakeHlsActor:
-    return FakeHlsActor(EnsureResult("ready", playlist=PLAYLIST))
-
-
-@pytest.fixture
-def client(tmp_path: Path, actor: FakeHlsActor) -> Iterator[TestClient]:
-    with make_client(tmp_path, FakeRuntime(actor)) as test_client:
-        yield test_client
+def runtime() -> FakeRuntime:
+    return FakeRuntime(hls=EnsureResult("ready", playlist=PLAYLIST))
 
 
 def test_playlist_is_served_from_the_session_manager(
-    client: TestClient, actor: FakeHlsActor
+    client: TestClient, runtime: FakeRuntime
 ) -> None:
     camera_id = add_camera(client)
     response = client.get(f"/api/live/{camera_id}/hls/index.m3u8")
@@ -83,7 +42,7 @@ def test_playlist_is_served_from_the_session_manager(
     assert response.headers["content-type"] == "application/vnd.apple.mpegurl"
     assert response.headers["cache-control"] == "no-store"
     assert response.headers["x-accel-buffering"] == "no"
-    assert actor.calls == [(camera_id, 10.0)]
+    assert ensures(runtime) == [(camera_id, 10.0)]
 
 
 @pytest.mark.parametrize(
@@ -94,33 +53,34 @@ def test_playlist_is_served_from_the_session_manager(
         (EnsureResult("starting", "rtsp://***@cam/s: Connection refused"), 503, "not ready yet"),
         (EnsureResult("not_found", "Camera not found."), 404, "Camera not found."),
         (EnsureResult("camera_disabled", "Camera is disabled."), 409, "Camera is disabled."),
-        (RuntimeError("actor died"), 503, "not responding"),
+        (ServiceUnavailable(HLS_NOT_RESPONDING, RETRY_AFTER_S), 503, "not responding"),
     ],
 )
 def test_session_manager_answers_map_to_statuses(
     tmp_path: Path, result: EnsureResult | Exception, status: int, detail: str
 ) -> None:
-    with make_client(tmp_path, FakeRuntime(FakeHlsActor(result))) as client:
+    with make_client(tmp_path, FakeRuntime(hls=result)) as client:
         response = client.get(f"/api/live/{add_camera(client)}/hls/index.m3u8")
     assert response.status_code == status
     assert detail in response.json()["detail"]
     if isinstance(result, EnsureResult) and result.state == "starting":
         assert "Connection refused" in response.json()["detail"]
         assert response.headers["retry-after"] == "2"
+    if isinstance(result, ServiceUnavailable):
+        assert response.headers["retry-after"] == "5"
 
 
-def test_hls_disabled_in_settings_answers_503_without_a_session(
-    tmp_path: Path, actor: FakeHlsActor
-) -> None:
-    with make_client(tmp_path, FakeRuntime(actor), hls_enabled=False) as client:
+def test_hls_disabled_in_settings_answers_503_without_a_session(tmp_path: Path) -> None:
+    runtime = FakeRuntime()
+    with make_client(tmp_path, runtime, hls_enabled=False) as client:
         response = client.get(f"/api/live/{add_camera(client)}/hls/index.m3u8")
     assert response.status_code == 503
     assert "disabled" in response.json()["detail"]
-    assert actor.calls == []
+    assert ensures(runtime) == []
 
 
 def test_without_ray_hls_is_unavailable(tmp_path: Path) -> None:
-    with make_client(tmp_path, OfflineRuntime()) as client:
+    with make_client(tmp_path, None) as client:  # the app's own OfflineRuntime
         camera_id = add_camera(client)
         response = client.get(f"/api/live/{camera_id}/hls/index.m3u8")
         assert response.status_code == 503
@@ -128,28 +88,37 @@ def test_without_ray_hls_is_unavailable(tmp_path: Path) -> None:
         assert client.post(f"/api/live/{camera_id}/hls/close").json() == {"closed": False}
 
 
-def test_unknown_or_disabled_camera(client: TestClient, actor: FakeHlsActor) -> None:
+def test_unknown_or_disabled_camera(client: TestClient, runtime: FakeRuntime) -> None:
     assert client.get("/api/live/999/hls/index.m3u8").status_code == 404
     assert client.get("/api/live/abc/hls/index.m3u8").status_code == 422
     response = client.get(f"/api/live/{add_camera(client, enabled=False)}/hls/index.m3u8")
     assert response.status_code == 409
     assert response.json()["detail"] == "Camera is disabled."
-    assert actor.calls == []
+    assert ensures(runtime) == []
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
 @pytest.mark.parametrize("closes", [True, False])
 def test_close_reports_whether_a_session_stopped(
-    tmp_path: Path, actor: FakeHlsActor, method: str, closes: bool
+    tmp_path: Path, method: str, closes: bool
 ) -> None:
-    runtime = FakeRuntime(actor, closes=closes)
+    runtime = FakeRuntime(hls_closes=closes)
     with make_client(tmp_path, runtime) as client:
         camera_id = add_camera(client)
         response = client.request(method, f"/api/live/{camera_id}/hls/close")
         assert response.status_code == 200
         assert response.json() == {"closed": closes}
-        assert runtime.stopped == [camera_id]
+        assert runtime.called("hls_close") == [(camera_id,)]
         assert client.post("/api/live/999/hls/close").status_code == 404
+
+
+def test_close_while_the_session_manager_is_away_is_a_503_to_retry(tmp_path: Path) -> None:
+    runtime = FakeRuntime(hls_closes=ServiceUnavailable(HLS_NOT_RESPONDING, RETRY_AFTER_S))
+    with make_client(tmp_path, runtime) as client:
+        response = client.post(f"/api/live/{add_camera(client)}/hls/close")
+    assert response.status_code == 503
+    assert response.json()["detail"] == HLS_NOT_RESPONDING
+    assert response.headers["retry-after"] == "5"
 
 
 def test_segment_is_served_from_the_data_root(client: TestClient, tmp_path: Path) -> None:
@@ -198,9 +167,9 @@ def sso(email: str) -> dict[str, str]:
 
 
 def test_each_principal_holds_at_most_its_share_of_hls_sessions(
-    tmp_path: Path, actor: FakeHlsActor
+    tmp_path: Path, runtime: FakeRuntime
 ) -> None:
-    with make_client(tmp_path, FakeRuntime(actor), hls_max_sessions_per_principal=2,
+    with make_client(tmp_path, runtime, hls_max_sessions_per_principal=2,
                      sso_gateway_secret=GATEWAY) as client:
         cameras = [add_camera(client) for _ in range(3)]
         ada = sso("ada@example.com")
@@ -210,12 +179,12 @@ def test_each_principal_holds_at_most_its_share_of_hls_sessions(
         # The players keep polling their playlists: still two sessions, still fine.
         assert client.get(f"/api/live/{cameras[0]}/hls/index.m3u8", headers=ada).status_code \
             == 200
-        started = len(actor.calls)
+        started = len(ensures(runtime))
         refused = client.get(f"/api/live/{cameras[2]}/hls/index.m3u8", headers=ada)
         assert refused.status_code == 429
         assert "hls_max_sessions_per_principal" in refused.json()["detail"]
         assert int(refused.headers["retry-after"]) >= 1
-        assert len(actor.calls) == started  # refused before any session was started for it
+        assert len(ensures(runtime)) == started  # refused before any session was started for it
         # Another user (and the API key) have shares of their own.
         bob = client.get(f"/api/live/{cameras[2]}/hls/index.m3u8",
                          headers=sso("bob@example.com"))
@@ -228,9 +197,23 @@ def test_each_principal_holds_at_most_its_share_of_hls_sessions(
 
 
 def test_a_session_that_failed_to_start_does_not_count(tmp_path: Path) -> None:
-    actor = FakeHlsActor(EnsureResult("capacity", "All 4 HLS live sessions are in use"))
-    with make_client(tmp_path, FakeRuntime(actor), hls_max_sessions_per_principal=1) as client:
+    runtime = FakeRuntime(hls=EnsureResult("capacity", "All 4 HLS live sessions are in use"))
+    with make_client(tmp_path, runtime, hls_max_sessions_per_principal=1) as client:
         first, second = add_camera(client), add_camera(client)
         assert client.get(f"/api/live/{first}/hls/index.m3u8").status_code == 503
-        actor.result = EnsureResult("ready", playlist=PLAYLIST)
+        runtime.hls = EnsureResult("ready", playlist=PLAYLIST)
         assert client.get(f"/api/live/{second}/hls/index.m3u8").status_code == 200
+
+
+@pytest.mark.parametrize(("running", "status"), [(set(), 200), (None, 429)])
+def test_a_claim_on_a_session_gone_elsewhere_is_forgotten_before_a_429(
+    tmp_path: Path, running: set[int] | None, status: int
+) -> None:
+    runtime = FakeRuntime(hls=EnsureResult("ready", playlist=PLAYLIST))
+    with make_client(tmp_path, runtime, hls_max_sessions_per_principal=1) as client:
+        first, second = add_camera(client), add_camera(client)
+        assert client.get(f"/api/live/{first}/hls/index.m3u8").status_code == 200
+        # The first session was reaped (or its camera deleted): the manager lists none, or
+        # cannot say (then the claim stands: refusing is the safe side).
+        runtime.hls_sessions = running
+        assert client.get(f"/api/live/{second}/hls/index.m3u8").status_code == status

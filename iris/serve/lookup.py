@@ -1,0 +1,39 @@
+"""Guards every router shares: a row by id or the contract's 404, a confirmed clear-all or 400."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from fastapi import HTTPException, status
+from sqlmodel import Session, SQLModel
+
+from iris.db.tables import Camera, Event, FaceEmbedding, FaceSample, Identity, Person, Sighting
+from iris.serve.schemas.common import ClearAll
+
+Row = TypeVar("Row", bound=SQLModel)
+
+#: How a missing row of each table is named in its 404 (`Camera not found.`).
+NOUNS: dict[type[SQLModel], str] = {
+    Camera: "Camera",
+    Event: "Event",
+    Identity: "Identity",
+    Sighting: "Sighting",
+    Person: "Person",
+    FaceEmbedding: "Face",
+    FaceSample: "Face sample",
+}
+
+
+def get_or_404(session: Session, table: type[Row], row_id: int) -> Row:
+    """The row of `table` with this id, or 404 `<Noun> not found.`."""
+    row = session.get(table, row_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"{NOUNS[table]} not found.")
+    return row
+
+
+def require_confirmed(body: ClearAll, what: str) -> None:
+    """400 unless a clear-all of `what` ("events", "people", …) says `confirm: true`."""
+    if not body.confirm:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                            f'Refusing to delete all {what}: send {{"confirm": true}} to confirm.')
