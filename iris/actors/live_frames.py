@@ -14,10 +14,10 @@ import av
 import cv2
 import numpy as np
 
+from iris.live.overlay import OVERLAY_MAX_AGE_S, OverlayFeed
 from iris.types import Detections
 
 JPEG_QUALITY = 80
-OVERLAY_MAX_AGE_S = 1.5
 _COLOURS = [(255, 0, 255), (0, 200, 255), (0, 255, 0), (255, 128, 0), (0, 128, 255)]
 
 
@@ -31,6 +31,7 @@ class LatestFrame:
         self.wall_time = 0.0
         self._cache: tuple[int, bytes] | None = None
         self._overlay: tuple[float, Detections, list[str]] | None = None
+        self.overlays = OverlayFeed()  # the same boxes for overlays browsers draw
         self.encodes = 0
         self.conversions = 0
 
@@ -66,8 +67,18 @@ class LatestFrame:
                                        timeout=timeout)
 
     def annotate(self, detections: Detections, labels: list[str]) -> None:
-        """Boxes to draw on the next JPEGs (frame coordinates)."""
+        """Boxes to draw on the next JPEGs (frame coordinates) and to send to overlays."""
         self._overlay = (time.time(), detections, labels)
+        self.overlays.publish(detections, labels, *self.size())
+
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the newest frame; (0, 0) before the first."""
+        frame = self._frame
+        if isinstance(frame, av.VideoFrame):
+            return frame.width, frame.height
+        if frame is None:
+            return 0, 0
+        return int(frame.shape[1]), int(frame.shape[0])
 
     def jpeg(self, after_seq: int, timeout: float) -> tuple[int, bytes] | None:
         """The newest frame newer than `after_seq` as JPEG, or None if none came in time."""

@@ -16,11 +16,13 @@ import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
+from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
 from iris.serve.limits import StreamSlot, StreamSlots
 from iris.serve.proxy_guard import stamp, write_timeout_header
+from iris.settings import Settings
 
 log = logging.getLogger("iris.live")
 
@@ -125,6 +127,15 @@ class LiveHub:
             poller.leave(viewer)
             with contextlib.suppress(Exception):
                 log.debug("camera %s: viewer left (%d remain)", camera_id, poller.viewers)
+
+
+def live_hub(request: Request, settings: Settings) -> LiveHub:
+    """The app's MJPEG hub, which holds the caps every live stream (MJPEG, MP4, SSE) shares."""
+    hub = getattr(request.app.state, "live_hub", None)
+    if hub is None:
+        slots = StreamSlots(settings.live_max_viewers, settings.live_max_viewers_per_principal)
+        hub = request.app.state.live_hub = LiveHub(settings.live_mjpeg_fps, slots)
+    return hub  # type: ignore[no-any-return]
 
 
 class LiveStreamResponse(StreamingResponse):
