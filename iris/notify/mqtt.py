@@ -9,10 +9,13 @@ Two kinds of messages, both QoS 1:
 - **messages** (not retained): event changes, in order, in a bounded queue that holds them
   while the broker is away; when it is full the oldest is dropped and counted.
 
-At most `WINDOW` messages are handed to paho unacknowledged, so paho's own buffers stay
-small and the queue above is the one bound. paho reconnects by itself with exponential
-backoff (1 s doubling up to `NotifyPolicy.mqtt_reconnect_max_s`). The last will marks the
-instance ``offline`` (retained) when the connection dies without a goodbye.
+Callers only touch that state under our lock. One sender thread hands it to paho, never
+holding our lock while it calls paho: paho runs its callbacks (`on_publish` …) while holding
+its own locks, and those callbacks take ours. At most `WINDOW` messages are handed to paho
+unacknowledged, so paho's buffers stay small and the queue above is the one bound. paho
+reconnects by itself with exponential backoff (1 s doubling up to
+`NotifyPolicy.mqtt_reconnect_max_s`). The last will marks the instance ``offline`` (retained)
+when the connection dies without a goodbye.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ QOS = 1
 #: Messages handed to paho and not yet acknowledged by the broker, at most.
 WINDOW = 64
 CLOSE_TIMEOUT_S = 5.0
+_HANDED = (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN)
 
 
 class MqttPublisher:
@@ -49,11 +53,12 @@ class MqttPublisher:
         self.broker = broker
         self._queue_size = queue_size
         self._availability = availability_topic
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
         self._state: dict[str, bytes] = {availability_topic: ONLINE}
         self._dirty: dict[str, None] = {}  # ordered set: availability goes first
         self._queue: deque[tuple[str, bytes]] = deque()
         self._inflight: set[int] = set()
+        self._acked_early: set[int] = set()  # acks that beat `publish` returning its mid
         self._connected = False
         self._closing = False
         self.connects = 0
@@ -78,44 +83,50 @@ class MqttPublisher:
         client.on_publish = self._on_publish
         self._client = client
         self._keepalive = policy.mqtt_keepalive_s
+        self._sender = threading.Thread(target=self._send_loop, name="mqtt-sender",
+                                        daemon=True)
 
     # ------------------------------------------------------------------ callers
     def start(self) -> None:
         """Connect in the background (returns at once; paho retries until it gets through)."""
+        self._sender.start()
         self._client.connect_async(self.broker.host, self.broker.port, self._keepalive)
         self._client.loop_start()
 
     def set_state(self, topic: str, payload: bytes) -> None:
         """Retain `payload` on `topic` (now, or as soon as the broker is back)."""
-        with self._lock:
-            if self._state.get(topic) == payload and topic not in self._dirty:
+        with self._cond:
+            if self._state.get(topic) == payload:
                 return
             self._state[topic] = payload
             self._dirty[topic] = None
-            self._pump()
+            self._cond.notify_all()
 
     def clear_state(self, topic: str) -> None:
         """Delete the retained message of `topic` (an empty retained payload)."""
-        with self._lock:
-            if topic in self._state:
+        with self._cond:
+            if topic in self._state and self._state[topic]:
                 self._state[topic] = b""
                 self._dirty[topic] = None
-                self._pump()
+                self._cond.notify_all()
 
     def publish(self, topic: str, payload: bytes) -> None:
         """Queue a non-retained message; the oldest is dropped (and counted) when full."""
-        with self._lock:
+        with self._cond:
             if len(self._queue) >= self._queue_size:
                 self._queue.popleft()
                 self.dropped += 1
             self._queue.append((topic, payload))
-            self._pump()
+            self._cond.notify_all()
 
     def close(self) -> None:
         """Say ``offline`` (retained), wait briefly for it to be sent, and disconnect."""
-        with self._lock:
+        with self._cond:
             self._closing = True
             connected = self._connected
+            self._cond.notify_all()
+        if self._sender.is_alive():
+            self._sender.join(CLOSE_TIMEOUT_S)
         if connected:
             info = self._client.publish(self._availability, OFFLINE, qos=QOS, retain=True)
             try:
@@ -127,7 +138,7 @@ class MqttPublisher:
 
     def stats(self) -> dict[str, Any]:
         """Connection state and counters for `/api/system` and metrics."""
-        with self._lock:
+        with self._cond:
             return {
                 "broker": self.broker.display,
                 "connected": self._connected,
@@ -139,48 +150,68 @@ class MqttPublisher:
                 "last_connected_at": self.last_connected_at,
             }
 
-    # ------------------------------------------------------------------ paho's thread
-    def _pump(self) -> None:
-        """Hand state, then queued messages, to paho while the window allows (lock held)."""
-        while self._connected and not self._closing and len(self._inflight) < WINDOW:
-            if self._dirty:
-                topic = next(iter(self._dirty))
-                del self._dirty[topic]
-                payload, retain = self._state.get(topic, b""), True
-                if not payload:
-                    self._state.pop(topic, None)  # a deletion is sent once
-            elif self._queue:
-                (topic, payload), retain = self._queue.popleft(), False
-            else:
-                return
-            info = self._client.publish(topic, payload, qos=QOS, retain=retain)
-            # NO_CONN: the link dropped under us; paho keeps QoS 1 messages and resends them
-            # after reconnecting, so they count as in flight either way.
-            if info.rc in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
-                self._inflight.add(info.mid)
-            else:
-                self.dropped += 1
-                self.last_error = f"publish refused by the client: {mqtt.error_string(info.rc)}"
+    # ------------------------------------------------------------------ the sender
+    def _next(self) -> tuple[str, bytes, bool] | None:
+        """The next message to hand to paho, waiting until one may go; None: closing."""
+        with self._cond:
+            while True:
+                if self._closing:
+                    return None
+                if self._connected and len(self._inflight) < WINDOW:
+                    if self._dirty:
+                        topic = next(iter(self._dirty))
+                        del self._dirty[topic]
+                        payload = self._state.get(topic, b"")
+                        if not payload:
+                            self._state.pop(topic, None)  # a deletion is sent once
+                        return topic, payload, True
+                    if self._queue:
+                        topic, payload = self._queue.popleft()
+                        return topic, payload, False
+                self._cond.wait()
 
+    def _send_loop(self) -> None:
+        while (item := self._next()) is not None:
+            topic, payload, retain = item
+            try:
+                info = self._client.publish(topic, payload, qos=QOS, retain=retain)
+            except Exception as exc:  # noqa: BLE001 - one bad message must not stop the sender
+                with self._cond:
+                    self.dropped += 1
+                    self.last_error = f"publish failed: {exc}"
+                continue
+            with self._cond:
+                # NO_CONN: the link dropped under us; paho keeps QoS 1 messages and resends
+                # them after reconnecting, so they count as in flight either way.
+                if info.rc not in _HANDED:
+                    self.dropped += 1
+                    self.last_error = f"publish refused: {mqtt.error_string(info.rc)}"
+                elif info.mid in self._acked_early:
+                    self._acked_early.discard(info.mid)
+                    self.published += 1
+                else:
+                    self._inflight.add(info.mid)
+
+    # ------------------------------------------------------------------ paho's thread
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any,
                     reason_code: Any, properties: Any) -> None:
         if reason_code.is_failure:
-            with self._lock:
+            with self._cond:
                 self.last_error = f"broker refused the connection: {reason_code}"
             log.warning("MQTT %s refused the connection: %s", self.broker.display, reason_code)
             return
-        with self._lock:
+        with self._cond:
             self._connected = True
             self.connects += 1
             self.last_connected_at = time.time()
             self._state[self._availability] = ONLINE
             self._dirty = dict.fromkeys(self._state)  # the broker may have lost everything
-            self._pump()
+            self._cond.notify_all()
         log.info("MQTT connected to %s", self.broker.display)
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any,
                        reason_code: Any, properties: Any) -> None:
-        with self._lock:
+        with self._cond:
             was = self._connected
             self._connected = False
             if not self._closing and was:
@@ -192,14 +223,16 @@ class MqttPublisher:
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
         # paho calls this from inside its `except OSError:`: the exception says why.
         why = sys.exc_info()[1]
-        with self._lock:
+        with self._cond:
             self.last_error = f"cannot connect to {self.broker.display}" + (
                 f": {why}" if why is not None else "")
 
     def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int,
                     reason_code: Any, properties: Any) -> None:
-        with self._lock:
+        with self._cond:
             if mid in self._inflight:
                 self._inflight.discard(mid)
                 self.published += 1
-            self._pump()
+                self._cond.notify_all()
+            else:
+                self._acked_early.add(mid)

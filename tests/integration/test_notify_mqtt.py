@@ -117,6 +117,37 @@ def test_events_counts_and_status(broker: Mosquitto) -> None:
     assert sub.last("iris/available").text == "offline"  # closed cleanly: says goodbye
 
 
+def test_a_burst_from_several_threads_arrives_whole_and_in_order(broker: Mosquitto) -> None:
+    """Callers publish while the broker acknowledges: neither side may wait on the other."""
+    import threading
+
+    with Subscriber(broker, ["iris/events"]) as sub:
+        notifier = _notifier(broker.url(), notify_queue_size=5000)
+        try:
+            wait_for(lambda: _settled(notifier), timeout=20, what="connected")
+
+            def burst(camera_id: int) -> None:
+                for index in range(500):
+                    notifier.event_changed("update", None, {**_event(index),
+                                                            "camera_id": camera_id})
+                    notifier.objects(camera_id, "person", index % 3)
+
+            threads = [threading.Thread(target=burst, args=(cam,)) for cam in (1, 2, 3)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+            assert not any(thread.is_alive() for thread in threads), "a caller was blocked"
+            wait_for(lambda: len(sub.messages("iris/events")) == 1500, timeout=60,
+                     what="every event change")
+        finally:
+            notifier.close()
+    bodies = [json.loads(m.payload)["after"] for m in sub.messages("iris/events")]
+    for camera_id in (1, 2, 3):
+        assert [b["id"] for b in bodies if b["camera_id"] == camera_id] == list(range(500))
+    assert notifier.stats()["mqtt"]["dropped"] == 0
+
+
 def test_a_killed_publisher_reads_offline_by_its_last_will(broker: Mosquitto) -> None:
     with Subscriber(broker, ["iris/available"]) as sub:
         proc = subprocess.Popen([sys.executable, "-m", "tests.support.notify_publisher",
