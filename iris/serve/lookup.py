@@ -1,13 +1,19 @@
-"""Guards every router shares: a row by id or the contract's 404, a confirmed clear-all or 400."""
+"""Guards every router shares: a row or its 404, a stored image or 404, a confirmed clear-all.
+
+A missing row answers the contract's `<Noun> not found.`; a clear-all without `confirm: true`
+answers 400 and deletes nothing.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TypeVar
 
-from fastapi import HTTPException, status
+from fastapi import HTTPException, Request, Response, status
 from sqlmodel import Session, SQLModel
 
 from iris.db.tables import Camera, Event, FaceEmbedding, FaceSample, Identity, Person, Sighting
+from iris.serve.files import serve_stored
 from iris.serve.schemas.common import ClearAll
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -30,6 +36,17 @@ def get_or_404(session: Session, table: type[Row], row_id: int) -> Row:
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"{NOUNS[table]} not found.")
     return row
+
+
+def stored_jpeg(request: Request, root: Path, stored: str | None, *, subject: str,
+                missing: str) -> Response:
+    """The JPEG a row stores (Range-aware), 404 `missing` when it stores none.
+
+    `subject` names it in the errors of `serve_stored` ("The sample's crop").
+    """
+    if not stored:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, missing)
+    return serve_stored(request.headers, root, stored, subject, "image/jpeg")
 
 
 def require_confirmed(body: ClearAll, what: str) -> None:

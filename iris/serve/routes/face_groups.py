@@ -21,8 +21,7 @@ from iris.db.tables import FaceSample
 from iris.db.types import blob_to_vector
 from iris.identity import MAX_SAMPLES, ClusterParams, FaceSamples, cluster_faces
 from iris.serve.deps import RootDep, RuntimeDep, SessionDep
-from iris.serve.files import serve_stored
-from iris.serve.lookup import get_or_404, require_confirmed
+from iris.serve.lookup import get_or_404, require_confirmed, stored_jpeg
 from iris.serve.routes.people import reload_gallery
 from iris.serve.schemas.common import BulkDelete, DeleteResult
 from iris.serve.schemas.events import EventListResponse, EventPublic
@@ -86,10 +85,8 @@ def sample_thumbnail(
 ) -> Response:
     """Face-crop JPEG."""
     sample = get_or_404(session, FaceSample, sample_id)
-    if not sample.crop_path:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "This face sample has no crop.")
-    return serve_stored(request.headers, root, sample.crop_path, "The sample's crop",
-                        "image/jpeg")
+    return stored_jpeg(request, root, sample.crop_path, subject="The sample's crop",
+                       missing="This face sample has no crop.")
 
 
 def _enroll(session: Session, root: Path, body: EnrollGroup) -> EnrollGroupResult:

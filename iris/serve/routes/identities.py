@@ -24,8 +24,8 @@ from iris.db.chunks import chunks
 from iris.db.tables import FaceSample, Identity, Sighting
 from iris.identity import IdentityNotFound, OpResult
 from iris.serve.deps import EngineDep, RootDep, RuntimeDep, SessionDep
-from iris.serve.files import file_response, serve_stored
-from iris.serve.lookup import get_or_404, require_confirmed
+from iris.serve.files import file_response
+from iris.serve.lookup import get_or_404, require_confirmed, stored_jpeg
 from iris.serve.schemas.common import BulkDelete, DeleteResult
 from iris.serve.schemas.events import EventListResponse, EventPublic
 from iris.serve.schemas.identities import (
@@ -67,12 +67,6 @@ def _detail(session: Session, root: Path, identity: Identity, recent: int) -> Id
             "recent": [SightingPublic.from_row(r) for r in rows],
         }
     )
-
-
-def _serve_crop(request: Request, root: Path, stored: str | None) -> Response:
-    if not stored:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No crop stored for it.")
-    return serve_stored(request.headers, root, stored, "The crop", "image/jpeg")
 
 
 # ----------------------------------------------------------------------------- corrections
@@ -157,7 +151,8 @@ def sighting_thumbnail(
 ) -> Response:
     """One sighting's body-crop JPEG."""
     sighting = get_or_404(session, Sighting, sighting_id)
-    return _serve_crop(request, root, sighting.thumb_path)
+    return stored_jpeg(request, root, sighting.thumb_path, subject="The crop",
+                       missing="No crop stored for it.")
 
 
 @router.get("/{identity_id}", response_model=IdentityDetail)

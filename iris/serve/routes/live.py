@@ -13,14 +13,13 @@ from starlette.concurrency import run_in_threadpool
 from iris.db.tables import Camera
 from iris.recording.manual import open_manual
 from iris.serve.deps import CurrentUser, EngineDep, RuntimeDep, SessionDep, SettingsDep
-from iris.serve.limits import StreamSlots, principal_key
-from iris.serve.live import BOUNDARY, Fetch, LiveHub, LiveStreamResponse
+from iris.serve.limits import principal_key
+from iris.serve.live import BOUNDARY, Fetch, LiveStreamResponse, live_hub
 from iris.serve.lookup import get_or_404
 from iris.serve.placeholder import no_signal_jpeg
 from iris.serve.runtime import CameraNotRunning, Runtime, ServiceUnavailable
 from iris.serve.schemas.ids import IdPath
 from iris.serve.schemas.live import RecordStarted, RecordStop, RecordStopped
-from iris.settings import Settings
 
 router = APIRouter()
 
@@ -36,14 +35,6 @@ def _camera_exists(engine: Engine, camera_id: int) -> None:
 
 async def _require_camera_async(engine: Engine, camera_id: int) -> None:
     await run_in_threadpool(_camera_exists, engine, camera_id)
-
-
-def _hub(request: Request, settings: Settings) -> LiveHub:
-    hub = getattr(request.app.state, "live_hub", None)
-    if hub is None:
-        slots = StreamSlots(settings.live_max_viewers, settings.live_max_viewers_per_principal)
-        hub = request.app.state.live_hub = LiveHub(settings.live_mjpeg_fps, slots)
-    return hub  # type: ignore[no-any-return]
 
 
 def _fetcher(runtime: Runtime, camera_id: int) -> Fetch:
@@ -77,7 +68,7 @@ async def stream(
 ) -> LiveStreamResponse:
     """MJPEG (multipart/x-mixed-replace) of annotated frames at ≤ ?fps."""
     await _require_camera_async(engine, camera_id)
-    hub = _hub(request, settings)
+    hub = live_hub(request, settings)
     slot = hub.slots.acquire(principal_key(principal))  # 503 / 429 with Retry-After
     body = hub.stream(camera_id, _fetcher(runtime, camera_id), fps, no_signal_jpeg())
     return LiveStreamResponse(

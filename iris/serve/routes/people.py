@@ -21,8 +21,7 @@ from iris.db import people as db
 from iris.db.tables import FaceEmbedding, Person
 from iris.models.face_types import FaceHit
 from iris.serve.deps import RootDep, RuntimeDep, SessionDep
-from iris.serve.files import serve_stored
-from iris.serve.lookup import get_or_404, require_confirmed
+from iris.serve.lookup import get_or_404, require_confirmed, stored_jpeg
 from iris.serve.runtime import Runtime, ServiceUnavailable
 from iris.serve.schemas.common import BulkDelete, ClearAll, DeleteResult
 from iris.serve.schemas.ids import IdPath
@@ -196,10 +195,8 @@ def face_image(
 ) -> Response:
     """Serve the source enrollment photo."""
     face = get_face_or_404(session, person_id, face_id)
-    if not face.image_path:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "This face has no stored photo.")
-    return serve_stored(request.headers, root, face.image_path, "The face's photo",
-                        "image/jpeg")
+    return stored_jpeg(request, root, face.image_path, subject="The face's photo",
+                       missing="This face has no stored photo.")
 
 
 @router.delete("/{person_id}/faces/{face_id}", status_code=status.HTTP_204_NO_CONTENT)
