@@ -88,8 +88,13 @@ class CameraRecording:
         self.writer.request_cut(at)
 
     def note_outage(self, reason: str) -> None:
-        """Why footage is about to stop (stream error, writer failure): the next gap's reason."""
-        self._cause = reason
+        """Why footage is about to stop (stream error, writer failure): the next gap's reason.
+
+        The first cause since the last gap counts (a dropped stream, not the refused
+        reconnects after it); a restart stays the reason of the gap it opened.
+        """
+        if self._cause == INTERRUPTED:
+            self._cause = reason
 
     @property
     def error(self) -> str | None:
@@ -167,6 +172,8 @@ class CameraRecording:
                             segment.path.name, exc)
                 time.sleep(0.5 * (attempt + 1))
         self.segments_indexed += 1
+        if self._cause == RESTARTED:  # the restart is explained (or there was no gap at all)
+            self._cause = INTERRUPTED
         with self._covered:
             self._indexed_until = max(previous or segment.end, segment.end)
             self._covered.notify_all()

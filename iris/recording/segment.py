@@ -91,10 +91,13 @@ def add_stream(output: av.container.OutputContainer, template: av.stream.Stream,
     if mp4 and context.name == "hevc":
         stream.codec_tag = "hvc1"  # the tag browsers (Safari, Chrome) accept for H.265 MP4
     if template.type == "audio":
+        # An encoder's template (transcoded audio) carries its layout and AudioSpecificConfig
+        # on the context only; without the config, MPEG-TS gets AAC without ADTS headers.
         layout = cast(av.AudioCodecContext, context).layout
         if layout is not None:
-            # An encoder's template (transcoded audio) carries its layout on the context only.
             cast(av.AudioCodecContext, stream.codec_context).layout = layout
+        if context.extradata and not stream.codec_context.extradata:
+            stream.codec_context.extradata = context.extradata
     return stream
 
 

@@ -41,18 +41,20 @@ def test_footage_is_indexed_and_an_outage_is_a_gap_with_its_cause(store: Store,
                                                                   clip8: Path) -> None:
     recording = started(store)
     feed(recording, clip8, WALL0)
+    feed(recording, clip8, WALL0 + 8)  # a reconnect without a gap: nothing to explain
     recording.note_outage("stream ended")  # what the reader reports when the camera drops
-    feed(recording, clip8, WALL0 + 30)  # back 22 s later
+    recording.note_outage("connection refused")  # and while it retries
+    feed(recording, clip8, WALL0 + 38)  # back 22 s later
     recording.close()
-    assert recording.wait_indexed(WALL0 + 38, timeout=30)
+    assert recording.wait_indexed(WALL0 + 46, timeout=30)
     recording.stop()
 
     with Session(store.engine) as session:
         starts = [round(s - WALL0, 3) for s in session.execute(
             select(RecordingSegment.start).order_by(RecordingSegment.start)).scalars()]
-    assert starts == [0, 2, 4, 6, 30, 32, 34, 36]
-    assert gaps(store) == [(8.0, 30.0, "stream ended")]
-    assert recording.indexed_until == WALL0 + 38
+    assert starts == [0, 2, 4, 6, 8, 10, 12, 14, 38, 40, 42, 44]
+    assert gaps(store) == [(16.0, 38.0, "stream ended")]
+    assert recording.indexed_until == WALL0 + 46
 
 
 def test_a_restart_is_a_gap_from_the_footage_found_at_start(store: Store, clip8: Path) -> None:

@@ -157,6 +157,8 @@ def test_g711_sound_is_recorded_as_aac(tmp_path: Path, clip8: Path, codec: str) 
         audio = next(s for s in info["streams"] if s["codec_type"] == "audio")
         assert (audio["codec_name"], audio["sample_rate"], audio["channels"]) == \
             ("aac", "8000", 1)
+        # Its AudioSpecificConfig is stored: players (and MPEG-TS's ADTS headers) need it.
+        assert int(audio.get("extradata_size", 0)) > 0, audio
         assert decode_errors(segment.path) == ""
         if segment is not done[-1]:  # the encoder's last ~0.3 s are lost when a stream ends
             # The sound lasts as long as the picture (give or take an AAC frame at the cut).
