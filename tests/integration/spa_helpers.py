@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page
 
 CHROMIUM = "/usr/bin/chromium"
@@ -59,13 +62,15 @@ def _console_error(message: ConsoleMessage) -> str | None:
 
 
 def open_app(browser: Browser, base_url: str, api_key: str | None, *,
-             service_workers: str = "allow") -> AppPage:
+             service_workers: str = "allow", timezone_id: str | None = None) -> AppPage:
     """A fresh context on the app; with `api_key`, signed in through the login prompt.
+    `timezone_id` (IANA) is the browser's local time zone (default: the machine's).
 
     The only error the sign-in may leave behind is the 401 of the first API call that made
     the app ask for the key; it is checked and dropped here.
     """
-    context = browser.new_context(viewport=VIEWPORT, service_workers=service_workers)  # type: ignore[arg-type]
+    context = browser.new_context(viewport=VIEWPORT, service_workers=service_workers,  # type: ignore[arg-type]
+                                  timezone_id=timezone_id)
     page = context.new_page()
     app = AppPage(page, context, base_url)
 
@@ -109,3 +114,31 @@ def video_state(page: Page, selector: str) -> dict[str, Any]:
         selector,
     )
     return result
+
+
+_FRAME_JS = """async (selector) => {
+    const v = document.querySelector(selector);
+    if (!v.paused) {
+        const paused = new Promise((done) => v.addEventListener("pause", done, { once: true }));
+        v.pause();
+        await paused;
+    }
+    if (v.seeking) await new Promise((done) => v.addEventListener("seeked", done, { once: true }));
+    const canvas = document.createElement("canvas");
+    canvas.width = v.videoWidth;
+    canvas.height = v.videoHeight;
+    canvas.getContext("2d").drawImage(v, 0, 0);
+    return { png: canvas.toDataURL("image/png"), position: v.currentTime };
+}"""
+
+
+def paused_frame(page: Page, selector: str) -> tuple[np.ndarray, float]:
+    """Pause the `<video>` and take the frame it shows at its own size (BGR), with its time.
+
+    Drawn on a canvas rather than screenshotted, so letterboxing and scaling play no part.
+    """
+    shot: dict[str, Any] = page.evaluate(_FRAME_JS, selector)
+    png = base64.b64decode(shot["png"].split(",", 1)[1])
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    assert image is not None and image.size, "the video showed no frame"
+    return image, float(shot["position"])

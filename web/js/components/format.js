@@ -65,3 +65,13 @@ export function isoToLocalInput(value) {
   const pad = (n) => String(n).padStart(2, "0");
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
+
+/** "812 MB", "3.1 GB" (decimal units, as disks are sold and the server reports). */
+export function bytes(count) {
+  const n = Number(count);
+  if (!Number.isFinite(n)) return "—";
+  if (n >= 1e12) return `${(n / 1e12).toFixed(2)} TB`;
+  if (n >= 1e9) return `${(n / 1e9).toFixed(n >= 1e11 ? 0 : 1)} GB`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(n >= 1e8 ? 0 : 1)} MB`;
+  return `${Math.round(n / 1e3)} kB`;
+}

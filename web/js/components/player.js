@@ -6,6 +6,7 @@ import { confirmDialog } from "./dialog.js";
 import { h } from "./dom.js";
 import { duration, when } from "./format.js";
 import { mediaImg, setVideoSource } from "./media.js";
+import { recordingsHref } from "./timeline-events.js";
 import { toast, toastError } from "./toast.js";
 
 /**
@@ -53,6 +54,7 @@ export function playEvent(event, { cameraName = "", onDeleted = null } = {}) {
     h("div", { class: "dialog-body" }, video, meta),
     h("footer", { class: "dialog-foot" },
       h("a", { class: "btn btn-ghost", href: apiUrl(clip), download: `iris-event-${event.id}.mp4` }, "Download"),
+      event.camera_id ? h("a", { class: "btn btn-ghost", href: recordingsHref(event.camera_id, { event }), onclick: close }, "Show in timeline") : null,
       event.id ? h("button", { class: "btn btn-danger", type: "button", onclick: remove }, "Delete") : null,
       h("button", { class: "btn btn-primary", type: "button", onclick: close }, "Close")));
   dialog.addEventListener("close", () => {

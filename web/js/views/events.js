@@ -6,6 +6,7 @@ import { counted, listPage } from "../components/list-page.js";
 import { mediaImg } from "../components/media.js";
 import { playEvent } from "../components/player.js";
 import { cameraNamer } from "../components/status.js";
+import { recordingsHref } from "../components/timeline-events.js";
 import { toastError } from "../components/toast.js";
 import { api } from "../endpoints.js";
 
@@ -66,7 +67,8 @@ export async function mount(root, ctx) {
         h("div", { class: "row" }, h("span", { class: `label-badge kind-${event.kind}`, text: event.label }),
           selectBox(`Select event ${event.id}`)),
         h("div", { class: "strong", text: cameraName(event.camera_id) }),
-        h("div", { class: "muted small", text: when(event.ts) }),
+        h("div", { class: "row" }, h("span", { class: "muted small", text: when(event.ts) }),
+          h("a", { class: "small", href: recordingsHref(event.camera_id, { event }), "aria-label": `Event ${event.id} on the timeline` }, "Timeline")),
         event.person_name ? h("div", { class: "small", text: `Person: ${event.person_name}` }) : null));
   }
 

@@ -8,6 +8,7 @@ import { icon } from "../components/icons.js";
 import { liveImage } from "../components/media.js";
 import { playEvent } from "../components/player.js";
 import { statusBadge } from "../components/status.js";
+import { recordingsHref } from "../components/timeline-events.js";
 import { toast, toastError } from "../components/toast.js";
 import { api } from "../endpoints.js";
 
@@ -41,6 +42,7 @@ export async function mount(root, { arg, signal, rerender }) {
 
   replace(root,
     pageHeader(camera.name, "", h("a", { class: "btn btn-ghost", href: "#/live" }, icon("back"), "All cameras"),
+      h("a", { class: "btn btn-ghost", href: recordingsHref(cameraId) }, "Recordings"),
       h("a", { class: "btn btn-ghost", href: `#/cameras/${cameraId}` }, "Settings")),
     h("div", { class: "focus-meta" }, badge),
     stage,

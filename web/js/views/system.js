@@ -1,7 +1,10 @@
-// System: what this Iris runs on — backend, models, GPU memory, camera workers, Ray dashboard.
+// System: what this Iris runs on — backend, models, GPU memory, camera workers, recording
+// storage per camera, Ray dashboard.
 
 import { h, loadAndRefresh, pageHeader, replace, spinner } from "../components/dom.js";
 import { ago, mebibytes, number } from "../components/format.js";
+import { cameraNamer } from "../components/status.js";
+import { storageCard } from "../components/storage-card.js";
 import { api } from "../endpoints.js";
 
 const REFRESH_MS = 5000;
@@ -45,10 +48,11 @@ function workersCard(workers) {
 
 export async function mount(root, { signal, rerender }) {
   const body = h("div", {}, spinner("Asking the server…"));
-  replace(root, pageHeader("System", "The running instance: versions, models, hardware and workers."), body);
-
+  replace(root, pageHeader("System", "The running instance: versions, models, hardware, workers and storage."), body);
   async function load() {
-    const info = await api.system.info({ signal });
+    // The cameras name the storage rows (workers name only the running ones).
+    const [info, cameras] = await Promise.all([api.system.info({ signal }), api.cameras.list({ signal })]);
+    const cameraName = cameraNamer(cameras);
     const backend = info.backend || {};
     const models = info.models || {};
     const index = info.face_index || {};
@@ -73,7 +77,8 @@ export async function mount(root, { signal, rerender }) {
         ["Face index", `${index.status || "—"} · ${index.count ?? 0} faces`],
       ])),
       gpuCard(info.gpu),
-      workersCard(info.workers)));
+      workersCard(info.workers),
+      storageCard(info.recording, cameraName)));
   }
 
   return loadAndRefresh(load, body, rerender, REFRESH_MS);
