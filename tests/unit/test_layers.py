@@ -1,4 +1,4 @@
-"""The package's layers hold: no upward import, Ray only where a shell needs it, one module of names.
+"""The package's layers hold: no upward import, Ray only in the shells, one module of names.
 
 Read from the source (AST), as `test_import_cycles` does: an import counts wherever it sits
 (lazy ones too), except under `if TYPE_CHECKING:`.
