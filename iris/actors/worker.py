@@ -248,6 +248,10 @@ class CameraWorker:
                 continue
 
     def _finish_event(self, event_id: int, event: EventClosed, end: float) -> None:
+        if not self._stop.is_set():
+            # Finished means its footage is all in the store: the cut asked for at the close
+            # lands a GOP later (a stopping camera has finalised what it has).
+            self.recording.wait_indexed(end, timeout=2 * self.config.segment_seconds + 5)
         frame = event.best_frame if isinstance(event.best_frame, np.ndarray) else None
         first = None if frame is not None else self._first_segment(event.clip_start, end)
         thumb = self._thumbnail(event_id, frame, event.best_box, first)

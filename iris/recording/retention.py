@@ -382,7 +382,16 @@ def enforce_floor(engine: Engine, root: Path, policy: RetentionPolicy,
     spaced = 0
     if need:
         events, spaced, freed = free_space(engine, Layout(root), policy, need=need, now=now)
-        log.warning("retention: the disk is nearly full (%s free, floor %s): deleted %d "
-                    "segments and %d events, %s", size_text(disk.free),
-                    size_text(policy.floor_bytes(disk)), spaced, events, size_text(freed))
+        global _last_floor_warning
+        if spaced or events or time.monotonic() - _last_floor_warning > FLOOR_WARN_EVERY_S:
+            _last_floor_warning = time.monotonic()
+            log.warning("retention: the disk is nearly full (%s free, floor %s): deleted %d "
+                        "segments and %d events, %s%s", size_text(disk.free),
+                        size_text(policy.floor_bytes(disk)), spaced, events, size_text(freed),
+                        "" if freed >= need else "; what is left is recording now or younger "
+                        "than the floor")
     return expired, spaced
+
+
+FLOOR_WARN_EVERY_S = 600.0
+_last_floor_warning = float("-inf")
