@@ -11,12 +11,14 @@ from iris.serve.routes import (  # noqa: F401  (health is mounted by the app its
     identities,
     live,
     people,
+    recordings,
     system,
 )
 
 api_router = APIRouter()
 api_router.include_router(cameras.router, prefix="/cameras", tags=["cameras"])
 api_router.include_router(events.router, prefix="/events", tags=["events"])
+api_router.include_router(recordings.router, prefix="/recordings", tags=["recordings"])
 api_router.include_router(identities.router, prefix="/identities", tags=["identities"])
 api_router.include_router(people.router, prefix="/people", tags=["people"])
 api_router.include_router(face_groups.router, prefix="/face-groups", tags=["face-groups"])

@@ -11,16 +11,19 @@ from fastapi.responses import PlainTextResponse
 
 from iris import __version__
 from iris.gpu import gpu_memory
-from iris.serve.deps import CurrentUser, RuntimeDep, SettingsDep
+from iris.serve.deps import CurrentUser, EngineDep, RuntimeDep, SettingsDep
 from iris.serve.metrics import CONTENT_TYPE, render
+from iris.serve.recording_status import camera_recording_stats, recording_status
 from iris.serve.routes.health import worker_list
 
 router = APIRouter()
 
 
 @router.get("")
-def system_info(user: CurrentUser, runtime: RuntimeDep, settings: SettingsDep) -> dict[str, Any]:
-    """Version, python, user, backend, model paths, face index, GPU memory, workers."""
+def system_info(user: CurrentUser, runtime: RuntimeDep, settings: SettingsDep,
+                engine: EngineDep) -> dict[str, Any]:
+    """Version, python, user, backend, model paths, face index, GPU memory, workers,
+    recording (disk, floor, cap; storage and coverage per camera)."""
     detector = runtime.detector_info()
     faces = runtime.face_index_info()
     return {
@@ -49,14 +52,16 @@ def system_info(user: CurrentUser, runtime: RuntimeDep, settings: SettingsDep) -
         "gpu": gpu_memory(),
         "workers": worker_list(runtime.worker_states()),
         "ray_dashboard": runtime.dashboard_url,
+        "recording": recording_status(engine, settings).model_dump(mode="json"),
     }
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
-def metrics(runtime: RuntimeDep) -> PlainTextResponse:
+def metrics(runtime: RuntimeDep, settings: SettingsDep, engine: EngineDep) -> PlainTextResponse:
     """Prometheus text: per-camera, detector and identity series."""
     states = {cid: state.as_dict() for cid, state in runtime.worker_states().items()}
-    body = render(states, runtime.detector_info(), runtime.identity_stats())
+    body = render(states, runtime.detector_info(), runtime.identity_stats(),
+                  camera_recording_stats(engine, settings))
     return PlainTextResponse(body, media_type=CONTENT_TYPE)
 
 
