@@ -237,6 +237,55 @@ def test_events_link_to_the_timeline_and_seek_the_player(app: AppPage, recorded:
     assert app.take_errors() == []
 
 
+def touch(cdp: Any, kind: str, points: list[tuple[float, float]]) -> None:
+    fingers = [{"x": x, "y": y, "id": i} for i, (x, y) in enumerate(points)]
+    cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": fingers})
+
+
+def test_fingers_and_keys_zoom_pan_and_select(app: AppPage, iris: Any,
+                                              recorded: Recorded) -> None:
+    page = app.page
+    start, end = latest_span(iris, recorded.camera_id)
+    middle = (start + end) / 2
+    app.open(f"recordings/{recorded.camera_id}?t={iso(middle)}")
+    page.wait_for_selector(".tl-span", timeout=30_000)
+    page.wait_for_function(PLAYING, timeout=60_000)
+    cdp = app.context.new_cdp_session(page)
+    cdp.send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 2})
+
+    # Two fingers spread apart over the track: the view narrows around them.
+    before = track_geometry(page, middle)
+    x, y = before["x"], before["y"]
+    touch(cdp, "touchStart", [(x - 40, y), (x + 40, y)])
+    for spread in range(60, 161, 20):  # fingers 80 px apart, then 320
+        touch(cdp, "touchMove", [(x - spread, y), (x + spread, y)])
+    touch(cdp, "touchEnd", [])
+    pinched = track_geometry(page, middle)
+    assert pinched["span"] == pytest.approx(before["span"] * 40 / 160, rel=0.05), pinched
+    assert pinched["from"] <= middle * 1000 <= pinched["to"]
+
+    # Keys: zoom in and out, move the cursor (playback follows), select at the cursor.
+    page.focus(TRACK)
+    page.keyboard.press("+")
+    assert track_geometry(page, middle)["span"] == pytest.approx(pinched["span"] / 2, rel=0.01)
+    page.keyboard.press("-")
+    page.keyboard.press("-")
+    assert track_geometry(page, middle)["span"] == pytest.approx(pinched["span"] * 2, rel=0.01)
+    page.keyboard.press("[")
+    at = cursor_ms(page)
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")  # 10 s a press in a quarter-hour view
+    moved = cursor_ms(page)
+    assert moved >= at + 20_000, (at, moved)
+    page.keyboard.press("]")
+    assert selected_range(page) == pytest.approx((at / 1000, moved / 1000), abs=1)
+    page.wait_for_function(f"() => Number(document.querySelector('.rec-clock').dataset.time)"
+                           f" >= {moved - 1000}", timeout=30_000)  # it played from there
+    page.keyboard.press("0")
+    assert track_geometry(page, middle)["span"] >= 23 * 3_600_000  # the whole day
+    assert app.take_errors() == []
+
+
 def selected_range(page: Page) -> tuple[float, float]:
     query: dict[str, str] = page.evaluate(
         "() => Object.fromEntries(new URLSearchParams(location.hash.split('?')[1] || ''))")

@@ -121,7 +121,7 @@ export function dayTimeline({ label = "Recording timeline", onSeek, onScrub = ()
         svg("title", {}, "Not yet recorded")));
     }
     for (const span of within(data.spans, view.start, view.end)) {
-      track.append(svg("rect", { class: "tl-span", x: x(span.start), y: REC_Y, width: Math.max(1, x(span.end) - x(span.start)), height: REC_H },
+      track.append(svg("rect", { class: "tl-span", x: x(span.start), y: REC_Y, width: Math.max(2, x(span.end) - x(span.start)), height: REC_H },
         svg("title", {}, `Recorded ${clock(span.start)}–${clock(span.end)}`)));
     }
     for (const gap of within(data.gaps, view.start, view.end)) {
@@ -309,7 +309,7 @@ export function dayTimeline({ label = "Recording timeline", onSeek, onScrub = ()
       if (t < state.view.start || t > state.view.end) setView(around(t, state.view.end - state.view.start, state.day));
       moveCursor();
       clearTimeout(keySeek);
-      keySeek = setTimeout(() => onSeek(t), KEY_SEEK_MS);
+      keySeek = setTimeout(() => { keySeek = 0; onSeek(t); }, KEY_SEEK_MS);
     } else if (actions[event.key]) {
       event.preventDefault();
       actions[event.key]();
@@ -354,6 +354,7 @@ export function dayTimeline({ label = "Recording timeline", onSeek, onScrub = ()
     },
     /** Move the playback cursor; `follow` pans a zoomed view to keep it in sight. */
     setCursor(t, { follow = false } = {}) {
+      if (gesture || keySeek) return; // the user is moving it: playback catches up after
       state.cursor = t;
       if (follow && t !== null && !gesture && state.view && (t < state.view.start || t > state.view.end)) {
         const span = state.view.end - state.view.start;

@@ -67,7 +67,8 @@ export function dayOverview({ onPick }) {
         + `${hour.events ? ` · ${hour.events} event${hour.events === 1 ? "" : "s"} (${labels})` : ""}`;
       const bar = svg("g", { class: "tl-hour", "data-hour": start }, svg("title", {}, title));
       if (recorded > 0) {
-        bar.append(svg("rect", { class: "tl-hour-rec", x: left, width: w, y: BAR_TOP + BAR_H * (1 - recorded), height: BAR_H * recorded }));
+        const tall = Math.max(2, BAR_H * recorded); // a minute of footage still shows
+        bar.append(svg("rect", { class: "tl-hour-rec", x: left, width: w, y: BAR_TOP + BAR_H - tall, height: tall }));
       }
       if (gap > 0) {
         bar.append(svg("rect", { class: "tl-hour-gap", x: left, width: w, y: BAR_TOP, height: Math.max(2, BAR_H * gap) }));
