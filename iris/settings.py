@@ -11,7 +11,14 @@ import secrets
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -41,6 +48,40 @@ class WebhookTarget(BaseModel):
     secret: str | None = Field(None, repr=False, max_length=1000)
 
 
+Role = Literal["admin", "viewer"]
+"""What a principal may do: admin everything; viewer list and watch (no change of any kind)."""
+ROLES: tuple[Role, ...] = ("admin", "viewer")
+ADMIN_SEES_ALL = "an admin sees every camera: camera limits are for viewers"
+
+
+class RoleGrant(BaseModel):
+    """What an SSO group (`role_map`) or an API key grants: a role, and for a viewer optionally
+    the only cameras (ids) it may see."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: Role = "viewer"
+    cameras: list[int] | None = Field(
+        default=None, description="Camera ids this grant may see; left out: every camera.")
+
+    @field_validator("cameras")
+    @classmethod
+    def _cameras(cls, value: list[int] | None) -> list[int] | None:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError("name at least one camera id, or leave cameras out for every camera")
+        if any(camera < 1 for camera in value):
+            raise ValueError("camera ids are positive integers")
+        return sorted(set(value))
+
+    @model_validator(mode="after")
+    def _admin_sees_all(self) -> RoleGrant:
+        if self.role == "admin" and self.cameras is not None:
+            raise ValueError(ADMIN_SEES_ALL)
+        return self
+
+
 class Settings(BaseSettings):
     """Every tunable of an Iris instance, validated once at start-up."""
 
@@ -62,6 +103,15 @@ class Settings(BaseSettings):
     )
     sso_email_header: str = Field("X-Email", min_length=1)
     sso_user_header: str = Field("X-User", min_length=1)
+    sso_groups_header: str | None = Field(
+        None, description="Header the gateway puts the user's groups in (comma-separated), "
+                          "e.g. X-Groups; trusted only with the gateway's proof.")
+    role_map: dict[str, RoleGrant] = Field(
+        default_factory=dict,
+        description="SSO group -> {role, cameras}; a user in several groups gets the most.")
+    sso_default_role: Role | Literal["none"] = Field(
+        "viewer", description="Role of a signed-in SSO user in no mapped group; none refuses "
+                              "them (403).")
     sso_gateway_secret: str | None = Field(
         None, repr=False,
         description="Proof the gateway sends in X-Iris-Gateway; SSO headers count only with "
@@ -172,7 +222,7 @@ class Settings(BaseSettings):
     serve_app_name: str = "iris"
 
     @field_validator("database_url", "api_key", "sso_gateway_secret", "mqtt_url",
-                     "models_base_url", mode="before")
+                     "models_base_url", "sso_groups_header", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value

@@ -274,3 +274,23 @@ class RecordingGap(SQLModel, table=True):
     start: float
     end: float
     reason: str = Field(default="", max_length=500)
+
+
+# ----------------------------------------------------------------------------- API keys
+class ApiKey(SQLModel, table=True):
+    """A bearer key besides the configured one: its role, its cameras, and a hash of its secret.
+
+    The token is `iris_<key_id>_<secret>`; only `key_id` (public, how `iris keys` names it)
+    and the SHA-256 of the secret are stored (`iris.db.keys`).
+    """
+
+    __tablename__ = "api_keys"
+    __table_args__ = NO_ID_REUSE
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_id: str = Field(max_length=32, unique=True, index=True)
+    name: str = Field(max_length=100, unique=True)
+    role: str = Field(max_length=20)  # admin | viewer
+    cameras: str | None = Field(default=None, max_length=4000)  # "1,3"; NULL: every camera
+    secret_sha256: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

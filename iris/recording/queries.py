@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
+from iris.db.scope import camera_scope
 from iris.db.tables import Camera, Event, RecordingGap, RecordingSegment
 from iris.recording.index import merge_spans, spans_between
 
@@ -190,7 +191,10 @@ class StatsCache:
         self._values: dict[str, tuple[float, dict[int, CameraRecordingStats]]] = {}
 
     def get(self, engine: Engine, *, stale_after: float) -> dict[int, CameraRecordingStats]:
-        key = engine.url.render_as_string(hide_password=True)
+        # Per camera scope too: a viewer's engine sees only their cameras' rows (iris.db.scope).
+        scope = camera_scope(engine)
+        key = engine.url.render_as_string(hide_password=True) + (
+            "" if scope is None else f"|cameras={sorted(scope)}")
         with self._lock:
             at, value = self._values.get(key, (float("-inf"), {}))
             if time.monotonic() - at >= self.ttl:

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from iris import __version__
 from iris.db.engine import make_engine
 from iris.serve.deps import require_auth
-from iris.serve.routes import api_router, health
+from iris.serve.routes import api_router, docs, health, keys
 from iris.serve.runtime import CameraNotRunning, OfflineRuntime, Runtime, ServiceUnavailable
 from iris.serve.security import install as install_guards
 from iris.settings import Settings
@@ -71,6 +71,9 @@ def create_api(settings: Settings, runtime: Runtime | None = None, *,
     app.add_exception_handler(CameraNotRunning, _camera_not_running)
     app.include_router(health.router)
     app.include_router(api_router, prefix="/api", dependencies=[Depends(require_auth)])
+    app.include_router(keys.router, prefix="/api/system/keys", tags=["system"],
+                       dependencies=[Depends(require_auth)])
+    app.include_router(docs.router, prefix="/api/docs", dependencies=[Depends(require_auth)])
 
     @app.get("/api/openapi.json", include_in_schema=False, dependencies=[Depends(require_auth)])
     def openapi() -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """What every request and response passes through before the routers (plain ASGI, no Ray).
 
-- **Gateway proof.** The SSO identity headers and nginx's media hint (`X-Iris-Accel-Root`) are
-  the gateway's words, not the client's. They count only when the request also carries
-  `X-Iris-Gateway` equal to `sso_gateway_secret` (constant-time compare); otherwise they are
-  removed before any router sees them. The proof itself never reaches a router or a log.
+- **Gateway proof.** The SSO identity headers (email, user, and groups, which decide the role)
+  and nginx's media hint (`X-Iris-Accel-Root`) are the gateway's words, not the client's.
+  They count only when the request also carries `X-Iris-Gateway` equal to
+  `sso_gateway_secret` (constant-time compare); otherwise they are removed before any router
+  sees them. The proof itself never reaches a router or a log.
 - **Cross-site requests.** A state-changing `/api` request that a browser marks as coming from
   another site (`Sec-Fetch-Site: cross-site|same-site`) or whose `Origin` is not this server's
   own gets 403 and changes nothing. Clients that send neither header (curl, the CLI) pass.
@@ -105,7 +106,8 @@ class RequestGuard:
         self.app = app
         self.secret = settings.sso_gateway_secret
         self.gateway_only = {h.lower() for h in (settings.sso_email_header,
-                                                 settings.sso_user_header, ACCEL_ROOT_HEADER)}
+                                                 settings.sso_user_header, ACCEL_ROOT_HEADER,
+                                                 settings.sso_groups_header) if h}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -30,7 +30,7 @@ def system_info(user: CurrentUser, runtime: RuntimeDep, settings: SettingsDep,
         "version": __version__,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "user": {"email": user.email, "name": user.name, "via": user.via},
+        "user": user.as_dict(),  # who, and their role and cameras
         "backend": {
             "detector": detector.get("backend", settings.detector_backend),
             "detector_available": bool(detector.get("available")),
