@@ -137,7 +137,9 @@ def test_manual_recording_matches_wall_time(iris, camera) -> None:
         body = stopped.json()
         events = client.get("/api/events", params={"camera_id": camera}).json()
     assert any(e["id"] == body["event_id"] and e["kind"] == "manual" for e in events["items"])
-    clip = iris.settings.root / f"clips/{camera}/event-{body['event_id']}.mp4"  # by its id
+    # Cut from the store when saved, cached by its event id.
+    clip = iris.settings.root / f"clips/{camera}/cache/event-{body['event_id']}.mp4"
+    assert body["clip"] == f"/api/events/{body['event_id']}/clip"
     duration = float(probe(clip)["format"]["duration"])
     assert abs(duration - body["duration"]) < 0.2
     assert abs(duration - (wall + 2.0)) <= 1.5, (duration, wall)
@@ -165,22 +167,34 @@ def test_retried_and_concurrent_stops_save_one_recording(iris, camera, engine) -
             Event.camera_id == camera, Event.kind == "manual",
             Event.manual_started_at == datetime.fromisoformat(started))).scalars().all()
     assert [row.id for row in rows] == [first["event_id"]]
-    assert rows[0].clip_path == f"clips/{camera}/event-{first['event_id']}.mp4"
-    assert (iris.settings.root / rows[0].clip_path).is_file()
+    assert rows[0].clip_path is None and rows[0].clip_start is not None  # a range of the store
+    assert rows[0].clip_end is not None and not rows[0].in_progress
+    with iris.client() as client:
+        assert client.get(first["clip"]).status_code == 200
 
 
-def test_segments_older_than_retention_are_pruned(iris, camera) -> None:
+def test_an_events_only_camera_keeps_only_its_live_buffer(iris, camera) -> None:
+    with iris.client() as client:
+        assert client.put(f"/api/cameras/{camera}", json={"continuous_days": 0}
+                          ).status_code == 200
     folder = iris.settings.root / "segments" / str(camera)
-    retention = iris.settings.segment_retention_seconds
+    pre = 5  # the camera's default pre_seconds
+    buffer = max(iris.settings.segment_retention_seconds,
+                 pre + iris.settings.segment_seconds + 10)
 
     def oldest_age() -> float:
         starts = [int(p.name.split("-")[0]) / 1000 for p in folder.glob("*.mp4")]
         return time.time() - min(starts) if starts else 0.0
 
-    # Run past the retention, then the oldest segment must stay within it (+ prune interval).
-    wait_for(lambda: oldest_age() > retention, retention + 30, interval=1, what="history")
-    wait_for(lambda: oldest_age() <= retention + 5 + 2 * iris.settings.segment_seconds, 20,
-             interval=0.5, what="pruning")
+    try:
+        # Run past the buffer, then the oldest segment must stay within it (+ a pass, a
+        # segment).
+        wait_for(lambda: oldest_age() > buffer, buffer + 30, interval=1, what="history")
+        wait_for(lambda: oldest_age() <= buffer + 5 + 2 * iris.settings.segment_seconds, 30,
+                 interval=0.5, what="pruning")
+    finally:
+        with iris.client() as client:
+            client.put(f"/api/cameras/{camera}", json={"continuous_days": 7})
 
 
 def test_reconnects_after_server_killed(iris, camera, rtsp) -> None:

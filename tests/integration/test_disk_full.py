@@ -1,9 +1,11 @@
-"""A full disk degrades one camera's recording (status error, no crash) until space returns."""
+"""A full disk degrades one camera's recording (status error, no crash) until space returns;
+the free-disk floor makes retention delete the oldest footage before it comes to that."""
 
 from __future__ import annotations
 
 import errno
 import os
+import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -11,8 +13,11 @@ from pathlib import Path
 
 import pytest
 import ray
+from sqlmodel import Session, select
 
 from iris import names
+from iris.db.engine import make_engine
+from iris.db.tables import RecordingSegment
 from tests.integration.conftest import IrisInstance, extra_instance
 from tests.support.media import to_annexb
 from tests.support.rtsp import RtspServer, gstreamer_available
@@ -20,8 +25,6 @@ from tests.support.scenes import presence_scene
 from tests.support.wait import wait_for
 
 pytestmark = pytest.mark.skipif(not gstreamer_available(), reason="GStreamer RTSP missing")
-
-
 
 
 @pytest.fixture
@@ -56,9 +59,66 @@ def fill(path: Path) -> Path:
 
 @pytest.fixture
 def disk_instance(iris, small_disk: Path, tmp_path: Path) -> Iterator[IrisInstance]:
+    # No free-disk floor: this test fills the disk to see recording degrade, not retention.
     with extra_instance(iris, "diskfull", data_dir=small_disk / "data",
-                        database_url=f"sqlite:///{tmp_path / 'iris.db'}") as instance:
+                        database_url=f"sqlite:///{tmp_path / 'iris.db'}",
+                        storage_min_free_gb=0, storage_min_free_percent=0) as instance:
         yield instance
+
+
+FLOOR = 8_000_000  # bytes the floor keeps free on the 32 MB disk
+
+
+@pytest.fixture
+def floor_instance(iris, small_disk: Path, tmp_path: Path) -> Iterator[IrisInstance]:
+    with extra_instance(iris, "diskfloor", data_dir=small_disk / "data",
+                        database_url=f"sqlite:///{tmp_path / 'iris.db'}",
+                        storage_min_free_gb=FLOOR / 1e9, storage_min_free_percent=0,
+                        retention_floor_hours=0) as instance:
+        yield instance
+
+
+def footage(engine, camera: int) -> list[tuple[float, float, int, str]]:
+    with Session(engine) as session:
+        return [(r.start, r.end, r.bytes, r.path) for r in session.execute(
+            select(RecordingSegment).where(RecordingSegment.camera_id == camera)
+            .order_by(RecordingSegment.start)).scalars()]
+
+
+def test_the_free_disk_floor_deletes_the_oldest_footage_and_keeps_recording(
+        floor_instance, small_disk: Path, tmp_path: Path) -> None:
+    clip = presence_scene(tmp_path / "scene.mp4", size=(1280, 720))
+    rtsp = RtspServer(to_annexb(clip), fps=25, log_path=tmp_path / "rtsp.log").start()
+    engine = make_engine(f"sqlite:///{tmp_path / 'iris.db'}")
+    root = small_disk / "data"
+    try:
+        with floor_instance.client() as client:
+            camera = client.post("/api/cameras", json={"name": "Floor", "rtsp_url": rtsp.url,
+                                                       "detect_interval": 60}).json()["id"]
+            recorded = wait_for(lambda: len(footage(engine, camera)) >= 8 and
+                                footage(engine, camera), 120, what="eight segments")
+            oldest, held = recorded[0][0], sum(size for *_, size, _ in recorded)
+            # The disk fills up (another program): it leaves less than the floor free, by
+            # half of what the camera has recorded.
+            filler = fill(small_disk)
+            os.truncate(filler, max(0, filler.stat().st_size - (FLOOR - held // 2)))
+            assert shutil.disk_usage(small_disk).free < FLOOR
+
+            def floor_kept() -> bool:
+                return shutil.disk_usage(small_disk).free >= FLOOR - 1_000_000  # one write
+
+            wait_for(floor_kept, 60, what="the floor restored by retention")
+            left = footage(engine, camera)
+            assert left[0][0] > oldest  # the oldest footage went first
+            assert left[-1][1] > time.time() - 30  # the newest is kept, recording goes on
+            files = {str(p.relative_to(root)) for p in (root / "segments").rglob("*.mp4")}
+            assert {path for *_, path in left} <= files  # no row without its file
+            assert client.get(f"/api/cameras/{camera}/status").json()["status"] == "online"
+            filler.unlink()
+            client.delete(f"/api/cameras/{camera}")
+    finally:
+        rtsp.stop()
+        engine.dispose()
 
 
 def test_disk_full_degrades_and_recovers(disk_instance, small_disk, tmp_path) -> None:

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from iris import names
 from iris.db.engine import make_engine
-from iris.db.tables import Event
+from iris.db.tables import Event, RecordingSegment
 from iris.models.standins import build_standin_detector
 from tests.integration.iris_process import IrisProcess
 from tests.support.media import decode_errors, probe, to_annexb
@@ -103,13 +103,15 @@ def test_iris_killed_mid_event_recovers_the_event(long_presence, tmp_path: Path)
     finally:
         iris.stop()
 
-    # The DB matches the files: every clip row has its file, every clip file has its row.
+    # The index matches the files (reconciled at start-up, then kept in step at a clean
+    # stop): every indexed segment has its file and every segment file its row.
     engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'iris.db'}")
     with Session(engine) as session:
         rows = session.execute(select(Event)).scalars().all()
-    referenced = {r.clip_path for r in rows if r.clip_path}
+        indexed = set(session.execute(select(RecordingSegment.path)).scalars())
     on_disk = {str(p.relative_to(tmp_path / "data"))
-               for p in (tmp_path / "data" / "clips").rglob("*.mp4")}
-    assert referenced == on_disk
+               for p in (tmp_path / "data" / "segments").rglob("*.mp4")}
+    assert indexed == on_disk and indexed
     assert not list((tmp_path / "data" / "segments").rglob("*.part"))
     assert all(not r.in_progress for r in rows)
+    assert all(r.clip_path is None for r in rows)  # events are ranges of the store
