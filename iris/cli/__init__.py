@@ -18,8 +18,9 @@ from iris.cli.exit_codes import CliError, ExitCode
 from iris.settings import Settings, SettingsError, load_settings
 
 COMMANDS_PACKAGE = "iris.cli.commands"
-RESERVED = {"export": "export a recording to a file", "keys": "manage API keys"}
-"""Names kept for commands still to come; they answer "not in this version" until then."""
+RESERVED: dict[str, str] = {}
+"""Names kept for commands still to come (name -> what it will do); they answer "not in this
+version" until then. None at present."""
 
 
 def command_names() -> list[str]:

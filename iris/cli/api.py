@@ -4,6 +4,8 @@ into messages and exit statuses (`iris.cli.exit_codes`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -55,36 +57,65 @@ class Api:
         self.base = base_url(settings)
         self.key = api_key(settings)
 
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """One call; a non-2xx answer or no answer raises `CliError` with the right status."""
+    def _headers(self) -> dict[str, str]:
         if self.key is None and self.settings.auth_required:
             raise CliError(ExitCode.AUTH,
                            "no API key: set IRIS_API_KEY, or start Iris once (`iris up`) so "
                            f"that it creates {self.settings.root / API_KEY_FILE}")
-        headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
+        return {"Authorization": f"Bearer {self.key}"} if self.key else {}
+
+    def _unreachable(self, exc: httpx.HTTPError) -> CliError:
+        if isinstance(exc, httpx.ConnectError):
+            return CliError(ExitCode.UNREACHABLE,
+                            f"Iris is not running at {self.base} (nothing answers there); "
+                            "start it with `iris up`")
+        return CliError(ExitCode.UNREACHABLE,
+                        f"no answer from {self.base} ({type(exc).__name__})")
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One call; a non-2xx answer or no answer raises `CliError` with the right status."""
+        headers = self._headers()
         try:
             response = httpx.request(method, self.base + path, headers=headers,
                                      timeout=TIMEOUT_S, **kwargs)
-        except httpx.ConnectError:
-            raise CliError(ExitCode.UNREACHABLE,
-                           f"Iris is not running at {self.base} (nothing answers there); "
-                           "start it with `iris up`") from None
         except httpx.HTTPError as exc:
-            raise CliError(ExitCode.UNREACHABLE,
-                           f"no answer from {self.base} ({type(exc).__name__})") from None
+            raise self._unreachable(exc) from None
         if response.is_success:
             return response
+        raise self.refusal(method, path, response)
+
+    @contextmanager
+    def stream(self, path: str, *, params: dict[str, Any],
+               first_byte_s: float) -> Iterator[httpx.Response]:
+        """A GET whose body the caller reads as it comes (a download); the server may take
+        `first_byte_s` before it answers. Failures raise `CliError` as `request` does."""
+        headers = self._headers()
+        timeout = httpx.Timeout(TIMEOUT_S, read=first_byte_s)
+        try:
+            with httpx.stream("GET", self.base + path, params=params, headers=headers,
+                              timeout=timeout) as response:
+                if not response.is_success:
+                    response.read()
+                    raise self.refusal("GET", path, response)
+                yield response
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc) from None
+
+    def refusal(self, method: str, path: str, response: httpx.Response) -> CliError:
+        """The `CliError` (message and exit status) for a non-2xx answer."""
         detail = _detail(response)
+        if response.status_code == 403 and "admin role" in detail:
+            return CliError(ExitCode.AUTH, f"{detail} (this key's role is not admin)")
         if response.status_code in (401, 403):
-            raise CliError(ExitCode.AUTH,
-                           f"{self.base} refused the key ({detail}); the key comes from "
-                           f"IRIS_API_KEY or {self.settings.root / API_KEY_FILE}")
+            return CliError(ExitCode.AUTH,
+                            f"{self.base} refused the key ({detail}); the key comes from "
+                            f"IRIS_API_KEY or {self.settings.root / API_KEY_FILE}")
         if response.status_code == 404:
-            raise CliError(ExitCode.NOT_FOUND, detail)
+            return CliError(ExitCode.NOT_FOUND, detail)
         if response.status_code in (400, 409, 422):
-            raise CliError(ExitCode.USAGE, detail)
-        raise CliError(ExitCode.FAILURE,
-                       f"{method} {path} answered {response.status_code}: {detail}")
+            return CliError(ExitCode.USAGE, detail)
+        return CliError(ExitCode.FAILURE,
+                        f"{method} {path} answered {response.status_code}: {detail}")
 
     def get(self, path: str, **params: Any) -> Any:
         """GET → JSON (``None`` params are left out)."""
