@@ -44,6 +44,11 @@ CAMERA_FOLDERS: tuple[str, ...] = (SEGMENTS, CLIPS, THUMBS, HLS, FRAMES)
 """Per-camera folders, removed with the camera."""
 
 
+def identity_file(identity_id: int, name: str) -> str:
+    """The stored (root-relative) path of a file in an identity's crop folder."""
+    return f"{IDENTITIES}/{identity_id}/{name}"
+
+
 @dataclass(frozen=True)
 class Layout:
     """Paths under one data root. Relative forms (what the DB stores) come from `relative`."""

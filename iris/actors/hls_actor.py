@@ -17,6 +17,7 @@ from sqlmodel import Session
 from iris.actors.hls import EnsureResult, HlsCapacity, HlsDisabled, HlsRefused, HlsSessions
 from iris.db.engine import make_engine
 from iris.db.tables import Camera
+from iris.layout import Layout
 from iris.media import remove_tree
 from iris.settings import Settings
 from iris.sources import SourcePolicy
@@ -28,7 +29,7 @@ class HlsActor:
 
     def __init__(self, settings: Settings) -> None:
         self._engine = make_engine(settings.resolved_database_url)
-        root = settings.root / "hls"
+        root = Layout(settings.root).hls()
         # A restarted actor starts empty: folders of the previous incarnation are stale.
         for folder in root.glob("*") if root.is_dir() else ():
             if folder.name.isdigit():

@@ -48,6 +48,7 @@ from iris.identity.types import (
     IdentityConfig,
     OpResult,
 )
+from iris.layout import identity_file
 from iris.models.appearance import vehicle_color
 from iris.types import Observation
 
@@ -266,7 +267,7 @@ class IdentityCore:
         store.link_event(session, row, identity, s.event_id)
         better = prior_quality is None or s.quality > prior_quality
         if s.crop_jpeg and (row.thumb_path is None or better):
-            rel = f"identities/{identity.id}/sighting-{row_id}.jpg"
+            rel = identity_file(identity.id, f"sighting-{row_id}.jpg")
             row.thumb_path = change.files.write(rel, s.crop_jpeg)
             rep = identity.rep_sighting_id
             rep_quality = None if rep is None or rep == row_id else store.best_exemplar_quality(

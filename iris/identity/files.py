@@ -5,12 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from iris.layout import Layout
 from iris.media import contained, relative_to_root
 
 
 def identity_dir(root: Path, identity_id: int) -> Path:
     """``<root>/identities/<id>``: sighting thumbnails and face crops of one identity."""
-    return root / "identities" / str(identity_id)
+    return Layout(root).identity(identity_id)
 
 
 class FileJournal:

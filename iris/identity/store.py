@@ -32,6 +32,7 @@ from iris.db.types import vector_to_blob
 from iris.identity.epoch import to_dt, to_epoch
 from iris.identity.files import FileJournal
 from iris.identity.types import ExemplarKind
+from iris.layout import identity_file
 
 log = logging.getLogger(__name__)
 ExemplarTable = type[FaceExemplar] | type[AppearanceExemplar]
@@ -318,7 +319,7 @@ def keep_face_sample(
     sample.quality = float(quality)
     session.add(sample)
     session.flush()
-    sample.crop_path = journal.write(f"identities/{identity_id}/face-{sample.id}.jpg",
+    sample.crop_path = journal.write(identity_file(identity_id, f"face-{sample.id}.jpg"),
                                      s.face_jpeg)
 
 
