@@ -1,7 +1,9 @@
-"""A `<video>` in Chromium seeks inside an event clip served by the API through the Serve proxy."""
+"""A `<video>` in Chromium seeks inside an event clip served by the API through the Serve proxy:
+a clip file of its own, and a clip cut from the recording store on the first request."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -17,6 +19,10 @@ from sqlmodel import Session
 
 from iris.db.engine import make_engine
 from iris.db.tables import Event
+from iris.layout import Layout
+from iris.recording.index import add_segment
+from iris.recording.segment import Segment
+from iris.recording.writer import SegmentWriter
 from iris.serve.files import MEDIA_WINDOW
 from tests.support.media import is_faststart
 
@@ -78,9 +84,47 @@ def clip_event(iris: Any) -> Iterator[tuple[int, int]]:
         client.delete(f"/api/cameras/{camera_id}")
 
 
-def test_video_seeks_inside_a_clip_through_the_proxy(iris: Any, clip_event: tuple[int, int],
+@pytest.fixture
+def store_event(iris: Any, tmp_path: Path) -> Iterator[tuple[int, int]]:
+    """(event id, clip size) for an event that is a range of the recording store: the noisy
+    clip recorded into real segments, its clip cut from them on the first request."""
+    with httpx.Client(base_url=iris.base_url, headers=iris.headers, timeout=30) as client:
+        camera_id = client.post("/api/cameras", json={"name": "seek store", "enabled": False,
+                                                      "rtsp_url": "rtsp://127.0.0.1:9/v"}
+                                ).json()["id"]
+        layout = Layout(iris.settings.root)
+        source = make_noisy_clip(tmp_path / "noisy.mp4")
+        done: list[Segment] = []
+        wall0 = time.time() - 60
+        writer = SegmentWriter(layout.segments(camera_id), 2.0, on_segment=done.append)
+        with av.open(str(source)) as container:
+            video = container.streams.video[0]
+            writer.open_streams([video])
+            for packet in container.demux(video):
+                if packet.size:
+                    writer.write(packet, wall0 + float(packet.dts * packet.time_base))
+        writer.close()
+        engine = make_engine(iris.settings.resolved_database_url)
+        with Session(engine) as session:
+            for segment in done:
+                add_segment(session, layout=layout, camera_id=camera_id, segment=segment)
+            event = Event(camera_id=camera_id, ts=datetime.fromtimestamp(wall0, UTC),
+                          clip_start=wall0, clip_end=wall0 + SECONDS)
+            session.add(event)
+            session.commit()
+            event_id = event.id
+        assert event_id is not None
+        first = client.get(f"/api/events/{event_id}/clip", headers={"Range": "bytes=0-0"})
+        assert first.status_code == 206, first.text
+        yield event_id, int(first.headers["content-range"].split("/")[1])
+        client.delete(f"/api/cameras/{camera_id}")
+
+
+@pytest.mark.parametrize("source", ["clip_event", "store_event"])
+def test_video_seeks_inside_a_clip_through_the_proxy(iris: Any, source: str,
+                                                     request: pytest.FixtureRequest,
                                                      artifacts_dir: Path) -> None:
-    event_id, size = clip_event
+    event_id, size = request.getfixturevalue(source)
     assert size > MEDIA_WINDOW + (1 << 20), "the clip must span more than one media window"
     clip_url = f"/api/events/{event_id}/clip"
     page_url = f"{iris.base_url}/__test__/player.html"
@@ -143,7 +187,7 @@ def test_video_seeks_inside_a_clip_through_the_proxy(iris: Any, clip_event: tupl
                 f"document.getElementById('w').currentTime > {ACROSS_TO}", timeout=30_000
             )
             assert page.evaluate(STATE, "w") == {"error": None, "paused": False}
-            page.screenshot(path=str(artifacts_dir / "clip_seek.png"))
+            page.screenshot(path=str(artifacts_dir / f"clip_seek_{source}.png"))
         finally:
             browser.close()
 
