@@ -104,7 +104,8 @@ def test_gateway_injects_sso_identity_and_overrides_client_headers(gateway) -> N
                                   "Cookie": "_sso=alice"})
     assert response.status_code == 200, response.text
     user = response.json()["user"]
-    assert user == {"email": "alice@example.com", "name": "alice", "via": "sso"}
+    assert user == {"email": "alice@example.com", "name": "alice", "via": "sso",
+                    "role": "viewer", "cameras": None}  # sso_default_role: no role_map here
 
 
 def test_gateway_replaces_a_client_sent_gateway_proof(gateway) -> None:
