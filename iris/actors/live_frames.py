@@ -26,6 +26,8 @@ class LatestFrame:
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
+        self._converting = threading.Lock()
+        self._converted: tuple[int, np.ndarray] | None = None
         self._frame: np.ndarray | av.VideoFrame | None = None
         self.seq = 0
         self.wall_time = 0.0
@@ -49,12 +51,23 @@ class LatestFrame:
             return self.seq, self.wall_time
 
     def get(self) -> tuple[int, np.ndarray | None, float]:
-        """The newest frame as BGR, converted at most once per frame whoever asks."""
+        """The newest frame as BGR, converted at most once per frame whoever asks.
+
+        Conversions take their own lock, not the frame's: ingest goes on meanwhile, but two
+        threads never convert at once. A PyAV frame converts through one scaler context of its
+        own, and two threads in it (detection and a live viewer asking for the same frame)
+        crash or deadlock the camera's process.
+        """
         with self._cond:
             seq, frame, wall = self.seq, self._frame, self.wall_time
         if not isinstance(frame, av.VideoFrame):
             return seq, frame, wall
-        image = frame.to_ndarray(format="bgr24")  # outside the lock: ingest goes on meanwhile
+        with self._converting:
+            converted = self._converted
+            if converted is not None and converted[0] == seq:
+                return seq, converted[1], wall  # the other thread converted it meanwhile
+            image = frame.to_ndarray(format="bgr24")
+            self._converted = (seq, image)
         with self._cond:
             if self.seq == seq and self._frame is frame:
                 self._frame = image
@@ -81,9 +94,15 @@ class LatestFrame:
         return int(frame.shape[1]), int(frame.shape[0])
 
     def jpeg(self, after_seq: int, timeout: float) -> tuple[int, bytes] | None:
-        """The newest frame newer than `after_seq` as JPEG, or None if none came in time."""
-        if not self.wait_newer(after_seq, timeout):
-            return None
+        """The newest frame unless it is `after_seq`'s, as JPEG; None if none came in time.
+
+        Any other number counts as older: a poller that saw a camera process that has since
+        restarted asks after a number this one has not reached, and would wait it out.
+        """
+        with self._cond:
+            if not self._cond.wait_for(
+                    lambda: self.seq != after_seq and self._frame is not None, timeout=timeout):
+                return None
         seq, frame, _ = self.get()
         cached = self._cache
         if cached is not None and cached[0] == seq:
