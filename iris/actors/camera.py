@@ -17,6 +17,8 @@ import ray
 
 from iris.actors.config import CameraConfig
 from iris.actors.worker import CameraWorker
+from iris.live.overlay import Overlay
+from iris.live.types import Fragment, LiveInit, LiveUnavailable
 from iris.messages import CameraState, RecordResult
 from iris.types import Detections
 
@@ -170,6 +172,18 @@ class CameraActor:
     def latest_jpeg(self, after_seq: int = -1, timeout: float = 2.0) -> tuple[int, bytes] | None:
         """The newest annotated JPEG newer than `after_seq` (long-polls up to `timeout`)."""
         return self._worker.latest_jpeg(after_seq, timeout)
+
+    def live_init(self, wait_s: float) -> LiveInit | LiveUnavailable:
+        """The live MP4 stream's init segment and codecs (starts muxing: `LiveMp4.init`)."""
+        return self._worker.live.init(wait_s)
+
+    def live_fragments(self, epoch: int, after_seq: int, wait_s: float) -> list[Fragment] | None:
+        """Live MP4 fragments of `epoch` after `after_seq` (long-polls); None: epoch ended."""
+        return self._worker.live.fragments(epoch, after_seq, wait_s)
+
+    def live_overlay(self, after_seq: int, wait_s: float) -> Overlay | None:
+        """The tracked boxes unless `after_seq` is theirs (long-polls up to `wait_s`)."""
+        return self._worker.frames.overlays.wait(after_seq, wait_s)
 
     def record_stop(self, started_at: float) -> RecordResult:
         """Persist a manual event spanning [started_at, now] from the segment buffer."""

@@ -21,13 +21,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from fractions import Fraction
 
 import av
 
 from iris.live.boxes import BoxSplitter, starts_with_sync_sample, track_ids, trex_flags
 from iris.live.codecs import UnknownCodec, codecs_string
+from iris.live.types import Fragment, LiveInit, LiveUnavailable
 from iris.recording.audio import RECORDED_AUDIO_CODECS, AacTranscoder, needs_transcoding
 from iris.recording.segment import add_stream, remuxed
 
@@ -50,42 +50,6 @@ MP4_OPTIONS = {
     # Without a bound the interleaver holds video up to 10 s when audio pauses.
     "max_interleave_delta": "500000",
 }
-
-
-@dataclass(frozen=True)
-class Fragment:
-    """One ``moof``+``mdat`` of a session: its number, whether it opens on a keyframe, bytes."""
-
-    seq: int
-    keyframe: bool
-    data: bytes
-
-
-@dataclass(frozen=True)
-class LiveInit:
-    """What a player needs before the fragments: the session, its codecs and init segment.
-
-    Attributes:
-        epoch: the session (unique across camera restarts); fragments belong to one epoch.
-        codecs: the RFC 6381 codecs string, e.g. ``avc1.64001f,mp4a.40.2``.
-        data: ``ftyp`` + ``moov``.
-        width, height: the video's size.
-        audio: whether the stream carries sound.
-    """
-
-    epoch: int
-    codecs: str
-    data: bytes
-    width: int
-    height: int
-    audio: bool
-
-
-@dataclass(frozen=True)
-class LiveUnavailable:
-    """Why a camera has no live MP4 stream now (its `reason` is shown to the user)."""
-
-    reason: str
 
 
 class _Session:

@@ -1,8 +1,10 @@
-"""MJPEG fan-out in the ingress: one poller per camera, capped viewers (no Ray here).
+"""MJPEG fan-out: one poller per camera, capped viewers (no Ray here).
 
 A `FramePoller` long-polls the camera for frames newer than the last one it saw, at the highest
 rate any current viewer asked for, and stops as soon as the last viewer leaves, so a camera
-nobody watches encodes no JPEG at all. Every stream holds a `StreamSlot` (caps in all and per
+nobody watches encodes no JPEG at all. Each frame's multipart part is built once, whoever
+watches. The hubs run in the Serve proxy when it relays the stream (`iris.serve.relay`), else
+in the ingress. Every stream holds a `StreamSlot` (caps in all and per
 principal) until it ends, and asks the proxy to close it when its client stops reading
 (`iris.serve.proxy_guard`): the ingress itself never sees a slow socket.
 """
@@ -10,7 +12,6 @@ principal) until it ends, and asks the proxy to close it when its client stops r
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import weakref
@@ -20,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
+from iris.serve.fanout import Poller
 from iris.serve.limits import StreamSlot, StreamSlots
 from iris.serve.proxy_guard import stamp, write_timeout_header
 from iris.settings import Settings
@@ -30,64 +32,47 @@ Fetch = Callable[[int], Awaitable[tuple[int, bytes] | None]]
 BOUNDARY = "irisframe"
 
 
-class FramePoller:
-    """Pulls one camera's newest JPEG while anyone watches; viewers wait on `changed`."""
+class FramePoller(Poller):
+    """Pulls one camera's newest JPEG while anyone watches, at the fastest rate one asked for."""
 
     def __init__(self, fetch: Fetch, max_fps: float) -> None:
+        super().__init__("mjpeg")
         self._fetch = fetch
         self._max_fps = max_fps
         self._rates: dict[int, float] = {}
         self._next_viewer = 0
-        self._task: asyncio.Task[None] | None = None
         self.seq = -1
         self.jpeg: bytes | None = None
-        self.changed = asyncio.Condition()
-        self.fetches = 0
+        self.part: bytes | None = None  # the multipart part of `jpeg`
 
-    @property
-    def viewers(self) -> int:
-        return len(self._rates)
-
-    def join(self, fps: float) -> int:
+    def join_at(self, fps: float) -> int:
+        """A viewer asking for `fps` arrives; its id, for `leave_viewer`."""
         viewer = self._next_viewer
         self._next_viewer += 1
         self._rates[viewer] = fps
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run())
+        self.join()
         return viewer
 
-    def leave(self, viewer: int) -> None:
+    def leave_viewer(self, viewer: int) -> None:
         self._rates.pop(viewer, None)
-        if not self._rates and self._task is not None:
-            self._task.cancel()
-            self._task = None
+        self.leave()
 
-    async def _run(self) -> None:
-        while self._rates:
-            started = time.monotonic()
-            try:
-                result = await self._fetch(self.seq)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - camera restarting: retry shortly
-                log.debug("frame fetch failed: %s", exc)
-                await asyncio.sleep(0.5)
-                continue
-            self.fetches += 1
-            if result is not None and result[0] != self.seq:
-                self.seq, self.jpeg = result
-                async with self.changed:
-                    self.changed.notify_all()
-            rate = min(self._max_fps, max(self._rates.values(), default=1.0))
-            await asyncio.sleep(max(0.0, 1.0 / rate - (time.monotonic() - started)))
+    async def poll(self) -> None:
+        started = time.monotonic()
+        result = await self._fetch(self.seq)
+        if result is not None and result[0] != self.seq:
+            self.seq, self.jpeg = result
+            self.part = _part(self.jpeg)
+            await self.publish()
+        rate = min(self._max_fps, max(self._rates.values(), default=1.0))
+        await asyncio.sleep(max(0.0, 1.0 / rate - (time.monotonic() - started)))
 
 
-class LiveHub:
-    """The ingress's pollers, one per camera id, created on first viewer, and its stream caps."""
+class MjpegHub:
+    """MJPEG pollers, one per camera id, created on first viewer, fanned out to its viewers."""
 
-    def __init__(self, max_fps: float, slots: StreamSlots) -> None:
+    def __init__(self, max_fps: float) -> None:
         self.max_fps = max_fps
-        self.slots = slots
         self._pollers: dict[int, FramePoller] = {}
 
     def poller(self, camera_id: int, fetch: Fetch) -> FramePoller:
@@ -107,26 +92,32 @@ class LiveHub:
         """multipart/x-mixed-replace parts: a prime frame, then each changed frame at ≤ fps."""
         rate = self.clamp(fps)
         poller = self.poller(camera_id, fetch)
-        viewer = poller.join(rate)
+        viewer = poller.join_at(rate)
         try:
             sent = poller.seq
-            yield _part(poller.jpeg or prime)
+            yield poller.part or _part(prime)
             next_at = time.monotonic() + 1.0 / rate
             while True:
-                async with poller.changed:
-                    await poller.changed.wait_for(_newer_than(poller, sent))
+                await poller.wait_until(_newer_than(poller, sent), None)
                 delay = next_at - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                if poller.jpeg is None:
+                if poller.part is None:
                     continue
                 sent = poller.seq
-                yield _part(poller.jpeg)
+                yield poller.part  # built once per frame, whoever watches
                 next_at = max(next_at + 1.0 / rate, time.monotonic())
         finally:
-            poller.leave(viewer)
-            with contextlib.suppress(Exception):
-                log.debug("camera %s: viewer left (%d remain)", camera_id, poller.viewers)
+            poller.leave_viewer(viewer)
+            log.debug("camera %s: viewer left (%d remain)", camera_id, poller.viewers)
+
+
+class LiveHub(MjpegHub):
+    """The app's MJPEG hub, with the caps every live stream of the app (MJPEG, MP4, SSE) shares."""
+
+    def __init__(self, max_fps: float, slots: StreamSlots) -> None:
+        super().__init__(max_fps)
+        self.slots = slots
 
 
 def live_hub(request: Request, settings: Settings) -> LiveHub:

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 
-from iris.live.fmp4 import Fragment, LiveInit, LiveUnavailable
+from iris.live.types import Fragment, LiveInit, LiveUnavailable
 from iris.serve.fanout import Poller
 
 RING_FRAGMENTS = 32
@@ -25,6 +25,9 @@ MAX_BACKLOG = 6
 """Fragments (≈ 3 s) a viewer may owe before it skips to the newest keyframe."""
 UNAVAILABLE_RETRY_S = 1.0
 LINGER_S = 3.0
+"""A poller keeps going this long after its last viewer (a reload, a camera switch)."""
+READY_WAIT_S = 6.0
+"""How long a new viewer waits for the camera's init segment (a GOP at most)."""
 """A poller keeps going this long after its last viewer (a reload, the route's own check)."""
 MEDIA_TYPE = "video/mp4"
 
@@ -143,12 +146,17 @@ class MseHub:
             poller.leave()
 
     async def stream(self, camera_id: int, source: MseSource) -> AsyncIterator[bytes]:
-        """One viewer: the init segment and fragments from the newest keyframe, then live."""
+        """One viewer: the init segment and fragments from the newest keyframe, then live.
+
+        Ends at once when the camera has no stream after all (it stopped since the route
+        looked): the player reconnects and gets the route's answer.
+        """
         poller = self.poller(camera_id, source)
         poller.join()
         try:
-            init = poller.init
-            if init is None:  # the epoch ended between the route's check and now
+            try:
+                init = await self.ready(camera_id, source, READY_WAIT_S)
+            except LiveNotReady:
                 return
             first = poller.from_newest_keyframe()
             yield init.data + b"".join(f.data for f in first)

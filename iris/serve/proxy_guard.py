@@ -136,5 +136,11 @@ def _take_timeout(start: Message) -> float | None:
 
 
 def proxy_middlewares() -> list[Middleware]:
-    """Serve's HTTP proxy callback: the middlewares every proxy wraps its app in."""
-    return [Middleware(WriteTimeoutGuard)]
+    """Serve's HTTP proxy callback: the middlewares every proxy wraps its app in.
+
+    Serve wraps in list order, so the last is outermost: the guard bounds the writes of the
+    live streams the relay (`iris.serve.relay`) sends from the proxy too.
+    """
+    from iris.serve.relay import LiveRelay
+
+    return [Middleware(LiveRelay), Middleware(WriteTimeoutGuard)]

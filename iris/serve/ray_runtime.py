@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from iris import names
 from iris.identity import IdentityNotFound, OpResult
 from iris.messages import CameraState, RecordResult
+from iris.serve.live_calls import CameraCalls
 from iris.serve.runtime import (
     HLS_NOT_RESPONDING,
     IDENTITY_RESTARTED,
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from ray.serve.handle import DeploymentHandle
 
     from iris.actors.hls import EnsureResult
+    from iris.live.overlay import Overlay
+    from iris.live.types import Fragment, LiveInit, LiveUnavailable
     from iris.models.face_types import FaceHit
 
 log = logging.getLogger("iris.runtime")
@@ -47,7 +50,6 @@ RECORD_TIMEOUT_S = 60.0
 MODEL_TIMEOUT_S = 60.0
 INFO_TIMEOUT_S = 10.0
 HLS_MARGIN_S = 5.0
-FRAME_MARGIN_S = 10.0
 STATES_TTL_S = 0.25
 INFO_TTL_S = 5.0
 WORKERS_UNAVAILABLE = "The camera workers are not answering; the change is saved."
@@ -75,6 +77,7 @@ class RayRuntime:
         self._fallback = fallback
         self._dashboard_url = dashboard_url
         self._hls: Any | None = None
+        self._cameras = CameraCalls(self._namespace)  # live long-polls, handles kept
         self._states: tuple[float, dict[int, CameraState]] = (0.0, {})
         self._detector_info: tuple[float, dict[str, Any]] = (0.0, {})
         self._face_info: tuple[float, dict[str, Any]] = (0.0, {})
@@ -123,16 +126,18 @@ class RayRuntime:
 
     async def latest_jpeg(self, camera_id: int, after_seq: int,
                           wait_s: float) -> tuple[int, bytes] | None:
-        actor = self._named(names.camera_actor(camera_id))
-        if actor is None:
-            await asyncio.sleep(wait_s)
-            return None
-        try:
-            result: tuple[int, bytes] | None = await asyncio.wait_for(
-                actor.latest_jpeg.remote(after_seq, wait_s), wait_s + FRAME_MARGIN_S)
-        except Exception as exc:
-            raise ServiceUnavailable(f"Camera {camera_id} did not answer.") from exc
-        return result
+        return await self._cameras.latest_jpeg(camera_id, after_seq, wait_s)
+
+    async def live_init(self, camera_id: int, wait_s: float) -> LiveInit | LiveUnavailable:
+        return await self._cameras.live_init(camera_id, wait_s)
+
+    async def live_fragments(self, camera_id: int, epoch: int, after_seq: int,
+                             wait_s: float) -> list[Fragment] | None:
+        return await self._cameras.live_fragments(camera_id, epoch, after_seq, wait_s)
+
+    async def live_overlay(self, camera_id: int, after_seq: int,
+                           wait_s: float) -> Overlay | None:
+        return await self._cameras.live_overlay(camera_id, after_seq, wait_s)
 
     async def record_stop(self, camera_id: int, started_at: float) -> RecordResult:
         actor = self._named(names.camera_actor(camera_id))

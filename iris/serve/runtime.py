@@ -27,6 +27,8 @@ from iris.messages import CameraState, RecordResult
 
 if TYPE_CHECKING:
     from iris.actors.hls import EnsureResult
+    from iris.live.overlay import Overlay
+    from iris.live.types import Fragment, LiveInit, LiveUnavailable
     from iris.models.face_types import FaceHit
 
 HLS_NOT_RUNNING = "HLS unavailable: the Ray runtime is not running."
@@ -90,6 +92,26 @@ class Runtime(Protocol):
 
     async def record_stop(self, camera_id: int, started_at: float) -> RecordResult:
         """Save the manual recording [started_at, now]; `CameraNotRunning` without a worker."""
+
+    async def live_init(self, camera_id: int, wait_s: float) -> LiveInit | LiveUnavailable:
+        """The camera's live MP4 init segment, waiting up to `wait_s` (it starts the muxer).
+
+        `CameraNotRunning` without a worker.
+        """
+
+    async def live_fragments(self, camera_id: int, epoch: int, after_seq: int,
+                             wait_s: float) -> list[Fragment] | None:
+        """Live MP4 fragments of `epoch` after `after_seq`, long-polling up to `wait_s`.
+
+        None when the epoch ended (the stream reopened, the camera stopped or has no worker).
+        """
+
+    async def live_overlay(self, camera_id: int, after_seq: int,
+                           wait_s: float) -> Overlay | None:
+        """The camera's tracked boxes unless `after_seq` is theirs, waiting up to `wait_s`.
+
+        None when nothing newer came (or no worker runs: it waits `wait_s` all the same).
+        """
 
     # ------------------------------------------------------------------ models
     def detector_info(self) -> dict[str, Any]:
@@ -164,6 +186,18 @@ class OfflineRuntime:
 
     async def record_stop(self, camera_id: int, started_at: float) -> RecordResult:
         raise CameraNotRunning(camera_id)
+
+    async def live_init(self, camera_id: int, wait_s: float) -> LiveInit | LiveUnavailable:
+        raise CameraNotRunning(camera_id)
+
+    async def live_fragments(self, camera_id: int, epoch: int, after_seq: int,
+                             wait_s: float) -> list[Fragment] | None:
+        return None
+
+    async def live_overlay(self, camera_id: int, after_seq: int,
+                           wait_s: float) -> Overlay | None:
+        await asyncio.sleep(wait_s)
+        return None
 
     def detector_info(self) -> dict[str, Any]:
         return {"available": False, "reason": "Ray runtime not running"}

@@ -22,6 +22,7 @@ from tests.integration.conftest import IrisInstance
 from tests.support.clock_camera import ClockCamera
 from tests.support.mse_player import MsePlayer, latency, launch
 from tests.support.rtsp import gstreamer_available
+from tests.support.stalled import drain, stalled_request
 from tests.support.wait import wait_for
 
 pytestmark = pytest.mark.skipif(not gstreamer_available(), reason="GStreamer RTSP missing")
@@ -203,3 +204,75 @@ def test_chromium_plays_it_with_sound_near_live(iris: IrisInstance, live: dict[s
           f"p90 {measured.p90:.3f} s over {len(measured.samples)} frames")
     # What it shows is now, not a replay: well within the fragment and GOP bounds.
     assert measured.median < 3.0, measured.samples
+
+
+@pytest.fixture
+def own_camera(iris: IrisInstance, tmp_path: Path) -> Iterator[tuple[ClockCamera, int]]:
+    """A clock camera of the test's own (it gets restarted) and its Iris camera, online."""
+    camera = ClockCamera(width=WIDTH, height=HEIGHT, fps=FPS, audio="aac",
+                         log_path=tmp_path / "own.log").start()
+    camera_id = add_camera(iris, "MSE restarts", camera.url)
+    try:
+        wait_for(lambda: online(iris, camera_id), 60, what="camera online")
+        yield camera, camera_id
+    finally:
+        with iris.client() as client:
+            client.delete(f"/api/cameras/{camera_id}")
+        camera.stop()
+
+
+def patient_client(iris: IrisInstance) -> httpx.Client:
+    """A client whose reads outlast a camera's reconnect."""
+    return httpx.Client(base_url=iris.base_url, headers=iris.headers, timeout=60)
+
+
+def read_until_end(response: httpx.Response) -> bytes:
+    """The rest of a stream, up to the server ending it (httpx's read timeout bounds a wait)."""
+    data = bytearray()
+    for chunk in response.iter_bytes():
+        data += chunk
+    return bytes(data)
+
+
+def test_a_camera_restart_ends_the_stream_and_the_next_one_plays(
+        iris: IrisInstance, own_camera: tuple[ClockCamera, int], tmp_path: Path) -> None:
+    camera, camera_id = own_camera
+    with patient_client(iris) as client, \
+            client.stream("GET", f"/api/live/{camera_id}/mse") as response:
+        assert response.status_code == 200
+        chunks = response.iter_bytes()
+        head = next(chunks)
+        assert head[4:8] == b"ftyp"
+        camera.stop()  # the camera reboots: its RTSP stream ends, the worker reconnects
+        camera.start()
+        ended = read_until_end(response)  # the old epoch ends: the response completes
+    assert b"moof" in head + ended  # it was playing until then
+
+    wait_for(lambda: online(iris, camera_id), 60, what="camera back online")
+    _, data = capture(iris, camera_id, 4.0)  # a reconnecting player gets the new epoch
+    check_stream(data, tmp_path / "after-restart.mp4", "h264", "aac")
+
+    with patient_client(iris) as client, \
+            client.stream("GET", f"/api/live/{camera_id}/mse") as response:
+        assert next(response.iter_bytes())[4:8] == b"ftyp"
+        assert client.put(f"/api/cameras/{camera_id}", json={"enabled": False}).status_code == 200
+        read_until_end(response)  # disabled: the worker stops, so does the stream
+        assert client.get(f"/api/live/{camera_id}/mse").status_code == 409
+
+
+def test_a_viewer_that_stops_reading_is_closed_and_slows_no_one(
+        iris: IrisInstance, live: dict[str, int]) -> None:
+    camera = live["h264"]
+    sock, head = stalled_request(f"{iris.base_url}/api/live/{camera}/mse", iris.headers)
+    try:
+        assert head.startswith(b"HTTP/1.1 200"), head
+        # Beside it, a viewer that reads gets every frame, for longer than the write timeout.
+        seconds = iris.settings.live_write_timeout_seconds + 5
+        _, data = capture(iris, camera, seconds)
+        fragments = sum(1 for box in iter_boxes(data) if box.type == b"moof")
+        assert fragments >= 1.5 * (seconds - 2), fragments  # about two a second
+        # The proxy gave up on the stalled one: what it had buffered, then the end.
+        left = drain(sock, 30)
+        assert left < 8 << 20, left  # kernel buffers, not a growing backlog
+    finally:
+        sock.close()

@@ -148,5 +148,7 @@ def test_a_bad_timeout_header_means_no_timeout(value: str) -> None:
 def test_stamp_and_callback() -> None:
     message = stamp({"type": "http.response.body"})
     assert abs(message[SENT_AT_KEY] - time.time()) < 60
-    (middleware,) = proxy_middlewares()
-    assert middleware.cls is WriteTimeoutGuard
+    from iris.serve.relay import LiveRelay
+
+    # Serve wraps in list order: the guard outermost, bounding the relay's writes too.
+    assert [m.cls for m in proxy_middlewares()] == [LiveRelay, WriteTimeoutGuard]

@@ -10,6 +10,7 @@ from iris.serve.routes import (  # noqa: F401  (health is mounted by the app its
     hls,
     identities,
     live,
+    live_mse,
     people,
     recordings,
     system,
@@ -23,5 +24,6 @@ api_router.include_router(identities.router, prefix="/identities", tags=["identi
 api_router.include_router(people.router, prefix="/people", tags=["people"])
 api_router.include_router(face_groups.router, prefix="/face-groups", tags=["face-groups"])
 api_router.include_router(live.router, prefix="/live", tags=["live"])
+api_router.include_router(live_mse.router, prefix="/live", tags=["live"])
 api_router.include_router(hls.router, prefix="/live", tags=["live"])
 api_router.include_router(system.router, prefix="/system", tags=["system"])

@@ -14,16 +14,17 @@ from iris.db.tables import Camera
 from iris.recording.manual import open_manual
 from iris.serve.deps import CurrentUser, EngineDep, RuntimeDep, SessionDep, SettingsDep
 from iris.serve.limits import principal_key
-from iris.serve.live import BOUNDARY, Fetch, LiveStreamResponse, live_hub
+from iris.serve.live import BOUNDARY, LiveStreamResponse, live_hub
+from iris.serve.live_sources import jpeg_fetch
 from iris.serve.lookup import get_or_404
 from iris.serve.placeholder import no_signal_jpeg
-from iris.serve.runtime import CameraNotRunning, Runtime, ServiceUnavailable
+from iris.serve.relay import RelaySpec, live_body
+from iris.serve.runtime import CameraNotRunning, ServiceUnavailable
 from iris.serve.schemas.ids import IdPath
 from iris.serve.schemas.live import RecordStarted, RecordStop, RecordStopped
 
 router = APIRouter()
 
-LONG_POLL_S = 2.0
 NO_STORE = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
 
@@ -35,13 +36,6 @@ def _camera_exists(engine: Engine, camera_id: int) -> None:
 
 async def _require_camera_async(engine: Engine, camera_id: int) -> None:
     await run_in_threadpool(_camera_exists, engine, camera_id)
-
-
-def _fetcher(runtime: Runtime, camera_id: int) -> Fetch:
-    async def fetch(after_seq: int) -> tuple[int, bytes] | None:
-        return await runtime.latest_jpeg(camera_id, after_seq, LONG_POLL_S)
-
-    return fetch
 
 
 @router.get("/{camera_id}/snapshot")
@@ -70,10 +64,13 @@ async def stream(
     await _require_camera_async(engine, camera_id)
     hub = live_hub(request, settings)
     slot = hub.slots.acquire(principal_key(principal))  # 503 / 429 with Retry-After
-    body = hub.stream(camera_id, _fetcher(runtime, camera_id), fps, no_signal_jpeg())
+    body, relay = live_body(  # the Serve proxy fans the parts out when it can
+        request.headers, RelaySpec("mjpeg", camera_id, settings.ray_namespace, hub.clamp(fps)),
+        lambda: hub.stream(camera_id, jpeg_fetch(runtime, camera_id), fps, no_signal_jpeg()))
     return LiveStreamResponse(
         body, slot, write_timeout_s=settings.live_write_timeout_seconds,
-        media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}", headers=NO_STORE)
+        media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+        headers={**NO_STORE, **relay})
 
 
 @router.post("/{camera_id}/record/start", response_model=RecordStarted)

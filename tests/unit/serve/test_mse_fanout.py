@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from iris.live.fmp4 import Fragment, LiveInit, LiveUnavailable
+from iris.live.types import Fragment, LiveInit, LiveUnavailable
 from iris.serve import mse
 from iris.serve.mse import LiveNotReady, MseHub, MseSource
 
