@@ -131,6 +131,12 @@ const live = {
   hlsClose: (cameraId) => sendAndForget(`/api/live/${id(cameraId)}/hls/close`),
   /** The same as a link (GET), for a player outside this app. */
   hlsCloseUrl: (cameraId) => media(`/api/live/${id(cameraId)}/hls/close`),
+  /** The live MP4 stream's codecs (for MediaSource.isTypeSupported), size and sound. */
+  mseInfo: (cameraId, opts) => get(`/api/live/${id(cameraId)}/mse/info`, opts),
+  /** Fragmented MP4 (fetch it and append to a SourceBuffer): init segment, then fragments. */
+  mseUrl: (cameraId) => media(`/api/live/${id(cameraId)}/mse`),
+  /** Server-sent events of tracked boxes (labels, track ids, scores, 0–1 boxes). */
+  detectionsUrl: (cameraId) => media(`/api/live/${id(cameraId)}/detections`),
 };
 
 /** /api/system: the running instance (versions, backend, models, GPU, workers). */
