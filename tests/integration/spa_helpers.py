@@ -62,15 +62,18 @@ def _console_error(message: ConsoleMessage) -> str | None:
 
 
 def open_app(browser: Browser, base_url: str, api_key: str | None, *,
-             service_workers: str = "allow", timezone_id: str | None = None) -> AppPage:
+             service_workers: str = "allow", timezone_id: str | None = None,
+             viewport: dict[str, int] | None = None, **device: Any) -> AppPage:
     """A fresh context on the app; with `api_key`, signed in through the login prompt.
-    `timezone_id` (IANA) is the browser's local time zone (default: the machine's).
+    `timezone_id` (IANA) is the browser's local time zone (default: the machine's);
+    `viewport` and `device` (Playwright's is_mobile, has_touch, …) make it a phone.
 
     The only error the sign-in may leave behind is the 401 of the first API call that made
     the app ask for the key; it is checked and dropped here.
     """
-    context = browser.new_context(viewport=VIEWPORT, service_workers=service_workers,  # type: ignore[arg-type]
-                                  timezone_id=timezone_id)
+    context = browser.new_context(viewport=viewport or VIEWPORT,  # type: ignore[arg-type]
+                                  service_workers=service_workers,  # type: ignore[arg-type]
+                                  timezone_id=timezone_id, **device)
     page = context.new_page()
     app = AppPage(page, context, base_url)
 

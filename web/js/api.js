@@ -23,10 +23,16 @@ export function isServiceUnavailable(error) {
 
 let loginHandler = null;
 let pendingLogin = null;
+let forbiddenHandler = null;
 
 /** `handler(message) → Promise<boolean>`: ask for a key; true when one was entered. */
 export function setLoginHandler(handler) {
   loginHandler = handler;
+}
+
+/** `handler(message)`: tell the user a 403 refused something (a viewer's change, …). */
+export function setForbiddenHandler(handler) {
+  forbiddenHandler = handler;
 }
 
 /**
@@ -87,6 +93,7 @@ export async function request(path, { method = "GET", json, form, query, signal,
     }
     if (await pendingLogin) return request(path, { method, json, form, query, signal }, true);
   }
+  if (response.status === 403 && forbiddenHandler) forbiddenHandler(messageFrom(payload, 403));
   if (!response.ok) throw new ApiError(response.status, messageFrom(payload, response.status), payload);
   return payload;
 }

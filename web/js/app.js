@@ -1,10 +1,12 @@
 // The shell: navigation, hash routing (#/live, #/events?…), sign-in, and the session footer.
 
-import { ApiError, setLoginHandler } from "./api.js";
+import { isAdmin, roleLabel, setPrincipal } from "./access.js";
+import { ApiError, setForbiddenHandler, setLoginHandler } from "./api.js";
 import { getKey, setKey, startServiceWorker } from "./auth.js";
 import { openDialog } from "./components/dialog.js";
-import { errorState, h, replace, spinner, svg } from "./components/dom.js";
-import { toastError } from "./components/toast.js";
+import { emptyState, errorState, h, replace, spinner, svg } from "./components/dom.js";
+import { labelTables } from "./components/table-labels.js";
+import { toast, toastError } from "./components/toast.js";
 import { api } from "./endpoints.js";
 
 const ICONS = {
@@ -19,10 +21,13 @@ const ICONS = {
   system: "M12 8a4 4 0 1 0 0 8a4 4 0 1 0 0-8M12 2v3M12 19v3M2 12h3M19 12h3M5 5l2 2M17 17l2 2M5 19l2-2M17 7l2-2",
 };
 
-/** Section → view module; `detail` serves "#/section/<id>". */
+/**
+ * Section → view module; `detail` serves "#/section/<id>". `admin`: the section is for
+ * changing things, so a viewer's navigation leaves it out and its detail page says why.
+ */
 const ROUTES = {
   live: { title: "Live", view: "./views/live.js", detail: "./views/live-focus.js" },
-  cameras: { title: "Cameras", view: "./views/cameras.js", detail: "./views/camera-form.js" },
+  cameras: { title: "Cameras", view: "./views/cameras.js", detail: "./views/camera-form.js", admin: true },
   events: { title: "Events", view: "./views/events.js" },
   recordings: { title: "Recordings", view: "./views/recordings.js", detail: "./views/recordings.js" },
   identities: { title: "Identities", view: "./views/identities.js", detail: "./views/identity.js" },
@@ -45,8 +50,9 @@ function parseHash() {
 
 function renderNav() {
   const nav = document.getElementById("nav");
-  replace(nav, Object.entries(ROUTES).map(([name, route]) =>
-    h("a", { href: `#/${name}`, class: "nav-link", dataset: { route: name } },
+  const shown = Object.entries(ROUTES).filter(([, route]) => !route.admin || isAdmin());
+  replace(nav, shown.map(([name, route]) =>
+    h("a", { href: `#/${name}`, class: "nav-link", dataset: { route: name }, "aria-label": route.title, title: route.title },
       svg("svg", { viewBox: "0 0 24 24", width: 18, height: 18, "aria-hidden": "true" },
         svg("path", { d: ICONS[name], fill: "none", stroke: "currentColor", "stroke-width": 1.8, "stroke-linecap": "round", "stroke-linejoin": "round" })),
       h("span", { text: route.title }))));
@@ -96,6 +102,12 @@ async function render({ focus = false } = {}) {
     },
     rerender: () => render(),
   };
+  if (arg && route.admin && !isAdmin()) {
+    replace(outlet, h("div", { class: `view view-${name}` }, emptyState("Viewers cannot change this",
+      "This page changes the server's set-up, which needs the admin role.",
+      h("a", { class: "btn", href: `#/${name}` }, `Back to ${route.title}`))));
+    return;
+  }
   try {
     const module = await import(arg && route.detail ? route.detail : route.view);
     if (seq !== current.seq) return;
@@ -144,10 +156,13 @@ async function askForKey(message) {
 function renderSession(system) {
   const host = document.getElementById("session");
   const user = (system && system.user) || {};
+  setPrincipal(user);
+  renderNav();
   const who = user.email || user.name || "signed in";
   replace(host,
     h("div", { class: "session-user", title: `Signed in via ${user.via || "?"}` },
       h("span", { class: "dot dot-online", "aria-hidden": "true" }), h("span", { text: who })),
+    user.role ? h("div", { class: "session-role muted", dataset: { role: user.role }, text: roleLabel(user) }) : null,
     h("div", { class: "session-meta muted" }, `Iris ${system && system.version ? system.version : ""}`),
     getKey() ? h("button", {
       class: "btn btn-ghost btn-small", type: "button",
@@ -157,7 +172,9 @@ function renderSession(system) {
 
 async function boot() {
   renderNav();
+  labelTables(outlet);
   setLoginHandler(askForKey);
+  setForbiddenHandler((message) => toast(message, "error"));
   await startServiceWorker();
   try {
     renderSession(await api.system.info());

@@ -144,6 +144,14 @@ const system = {
   info: (opts) => get("/api/system", opts),
   /** Prometheus text. */
   metrics: (opts) => get("/api/system/metrics", opts),
+  /** The OpenAPI UI: a page to open (behind the same credentials). */
+  docsUrl: () => media("/api/docs"),
+  /** API keys besides the configured one (admin only); a new key's token is in its answer. */
+  keys: (opts) => get("/api/system/keys", opts),
+  /** `body`: name, role (viewer|admin), cameras? (ids; viewers only). */
+  createKey: (body) => post("/api/system/keys", body),
+  /** Revoke a key by its id or name. */
+  revokeKey: (ref) => del(`/api/system/keys/${id(ref)}`),
 };
 
 /** /health: up or down, the only route without credentials. */

@@ -2,8 +2,9 @@
 
 FastAPI's own docs page loads Swagger UI from a CDN, which the CSP (`default-src 'self'`) and
 the offline rule forbid. Here the page is ours (no inline script or style), its Swagger UI
-files come from the installed `swagger-ui-bundle` package, and its starter is the SPA's
-`js/api-docs.js`, which sends the tab's key with every call. Without the package the same
+files come from the installed `swagger-ui-bundle-v2` package (Swagger UI 5, which reads the
+OpenAPI 3.1 FastAPI writes; 4.x cannot), and its starter is the SPA's `js/api-docs.js`,
+which sends the tab's key with every call. Without the package the same
 starter lists the operations from /api/openapi.json itself.
 """
 
@@ -27,10 +28,11 @@ PAGE = """<!doctype html>
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>Iris API</title>
   <link rel="icon" href="../favicon.svg" type="image/svg+xml">
-{head}</head>
+{head}  <link rel="stylesheet" href="../css/api-docs.css">
+</head>
 <body>
   <p class="iris-docs-back"><a href="../">&larr; Back to Iris</a></p>
-  <div id="swagger-ui"><p>Loading the API description&hellip;</p></div>
+  <div id="swagger-ui" data-spec="openapi.json"><p>Loading the API description&hellip;</p></div>
 {scripts}  <script type="module" src="../js/api-docs.js"></script>
 </body>
 </html>
@@ -38,7 +40,7 @@ PAGE = """<!doctype html>
 
 
 def swagger_ui_dir() -> Path | None:
-    """Where the installed swagger-ui-bundle keeps Swagger UI, or None without it."""
+    """Where the installed swagger-ui-bundle-v2 keeps Swagger UI, or None without it."""
     try:
         import swagger_ui_bundle
     except ImportError:
@@ -54,9 +56,9 @@ def docs_page(with_swagger: bool) -> str:
     return PAGE.format(head=head, scripts=scripts)
 
 
-@router.get("", response_class=HTMLResponse, include_in_schema=False)
+@router.get("", response_class=HTMLResponse, tags=["system"])
 def api_docs() -> HTMLResponse:
-    """The OpenAPI UI of this server."""
+    """The OpenAPI UI of this server (an HTML page)."""
     return HTMLResponse(docs_page(swagger_ui_dir() is not None),
                         headers={"Cache-Control": "no-cache"})
 

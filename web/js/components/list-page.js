@@ -54,7 +54,7 @@ export function listPage(ctx, options) {
   const cards = new Map(); // key → the card shown for it
   const bulk = selection ? bulkBar() : null;
   const pager = paging ? h("nav", { class: "pager", "aria-label": "Pages", hidden: true }) : null;
-  const clearButton = clearAll ? h("button", { class: "btn btn-danger-ghost", type: "button", onclick: clearEverything }, "Clear all…") : null;
+  const clearButton = clearAll ? h("button", { class: "btn btn-danger-ghost admin-only", type: "button", onclick: clearEverything }, "Clear all…") : null;
   const el = h("div", { class: "list-page" }, before, bulk && bulk.el, grid, pager);
 
   // ---- selection and its bulk bar
@@ -74,7 +74,7 @@ export function listPage(ctx, options) {
     if (remove) {
       actions.push({ min: 1, button: h("button", { class: "btn btn-danger", type: "button", disabled: true, onclick: removeSelected }, "Delete selected") });
     }
-    const bar = h("div", { class: "toolbar bulk-bar" },
+    const bar = h("div", { class: "toolbar bulk-bar admin-only" },
       all ? h("label", { class: "check" }, all, selection.selectAll) : null, count, actions.map((a) => a.button));
     return { el: bar, all, count, actions };
   }
@@ -95,7 +95,7 @@ export function listPage(ctx, options) {
       toggle(id, box.checked);
       sync();
     });
-    return h("label", { class: "check select-one" }, box);
+    return h("label", { class: "check select-one admin-only" }, box);
   }
 
   function sync() {

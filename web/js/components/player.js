@@ -55,7 +55,7 @@ export function playEvent(event, { cameraName = "", onDeleted = null } = {}) {
     h("footer", { class: "dialog-foot" },
       h("a", { class: "btn btn-ghost", href: apiUrl(clip), download: `iris-event-${event.id}.mp4` }, "Download"),
       event.camera_id ? h("a", { class: "btn btn-ghost", href: recordingsHref(event.camera_id, { event }), onclick: close }, "Show in timeline") : null,
-      event.id ? h("button", { class: "btn btn-danger", type: "button", onclick: remove }, "Delete") : null,
+      event.id ? h("button", { class: "btn btn-danger admin-only", type: "button", onclick: remove }, "Delete") : null,
       h("button", { class: "btn btn-primary", type: "button", onclick: close }, "Close")));
   dialog.addEventListener("close", () => {
     release();

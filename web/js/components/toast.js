@@ -8,6 +8,10 @@ const LIFETIME_MS = { info: 4000, success: 3500, error: 8000 };
 export function toast(message, kind = "info") {
   const host = document.getElementById("toasts");
   if (!host) return;
+  // One message once: a refusal is reported by the API layer and by the action that failed.
+  for (const shown of host.querySelectorAll(".toast-text")) {
+    if (shown.textContent === message || (kind === "error" && message.endsWith(`: ${shown.textContent}`))) return;
+  }
   const item = h("div", { class: `toast toast-${kind}`, role: kind === "error" ? "alert" : "status" },
     h("span", { class: "toast-text", text: message }),
     h("button", { class: "toast-close", type: "button", "aria-label": "Dismiss", onclick: () => item.remove() }, "×"));

@@ -31,14 +31,14 @@ function row(camera, onDelete) {
       .map((label) => h("span", { class: "chip chip-static", text: label })))),
     h("td", { class: "actions" },
       h("a", { class: "btn btn-small", href: `#/live/${camera.id}` }, "Live"),
-      h("a", { class: "btn btn-small", href: `#/cameras/${camera.id}` }, "Edit"),
-      h("button", { class: "btn btn-small btn-danger-ghost", type: "button", onclick: () => onDelete(camera) }, "Delete")));
+      h("a", { class: "btn btn-small admin-only", href: `#/cameras/${camera.id}` }, "Edit"),
+      h("button", { class: "btn btn-small btn-danger-ghost admin-only", type: "button", onclick: () => onDelete(camera) }, "Delete")));
 }
 
 export async function mount(root, { signal, rerender }) {
   const body = h("div", {}, spinner("Loading cameras…"));
   replace(root, pageHeader("Cameras", "Sources, their state and how they detect.",
-    h("a", { class: "btn btn-primary", href: "#/cameras/new" }, "+ Add camera")), body);
+    h("a", { class: "btn btn-primary admin-only", href: "#/cameras/new" }, "+ Add camera")), body);
 
   async function remove(camera) {
     const sure = await confirmDialog({
@@ -67,7 +67,7 @@ export async function mount(root, { signal, rerender }) {
     shown = layout;
     if (!cameras.length) {
       replace(body, emptyState("No cameras yet", "Add an RTSP camera: Iris records what it sees and streams it live.",
-        h("a", { class: "btn btn-primary", href: "#/cameras/new" }, "Add a camera")));
+        h("a", { class: "btn btn-primary admin-only", href: "#/cameras/new" }, "Add a camera")));
       return;
     }
     replace(body, h("div", { class: "table-wrap" }, h("table", { class: "table" },

@@ -81,8 +81,8 @@ export async function mount(root, ctx) {
           h("div", { class: "small muted" }, `${group.size} faces · ${group.cameras.map(cameraName).join(", ") || "—"}`),
           h("div", { class: "small muted" }, `${when(group.first_seen)} → ${when(group.last_seen)}`)),
         h("div", { class: "group-actions" },
-          h("button", { class: "btn btn-small btn-primary", type: "button", onclick: () => enroll(group) }, "Enroll as person"),
-          h("button", { class: "btn btn-small", type: "button", onclick: () => label(group) }, "Label"),
+          h("button", { class: "btn btn-small btn-primary admin-only", type: "button", onclick: () => enroll(group) }, "Enroll as person"),
+          h("button", { class: "btn btn-small admin-only", type: "button", onclick: () => label(group) }, "Label"),
           h("button", { class: "btn btn-small", type: "button", onclick: () => showClips(group) }, "Clips"))),
       h("div", { class: "member-strip" }, group.members.map((m) => mediaImg(m.thumb_url, { alt: "", className: "member" }))));
   }

@@ -48,7 +48,7 @@ export async function mount(root, { arg, signal, rerender }) {
     }
   });
 
-  const removeBtn = h("button", { class: "btn btn-danger-ghost", type: "button" }, "Delete identity");
+  const removeBtn = h("button", { class: "btn btn-danger-ghost admin-only", type: "button" }, "Delete identity");
   removeBtn.addEventListener("click", async () => {
     if (!(await confirmDialog({ title: `Delete ${identityName(identity)}?`, message: "Its sightings, face samples and crops are deleted, and clips nobody else appears in go too. This cannot be undone." }))) return;
     try {
@@ -130,9 +130,9 @@ export async function mount(root, { arg, signal, rerender }) {
     h("div", { class: "detail-top" },
       h("div", { class: "detail-thumb" }, identityThumb(identity)),
       h("section", { class: "card" }, facts),
-      h("section", { class: "card" }, h("h2", { text: "Name and notes" }), renameForm)),
+      h("section", { class: "card admin-only" }, h("h2", { text: "Name and notes" }), renameForm)),
     h("section", { class: "card" }, h("h2", { text: "Sightings across cameras" }), timeline,
-      h("div", { class: "toolbar" }, splitCount, splitBtn, autoBtn), sightingGrid),
+      h("div", { class: "toolbar admin-only" }, splitCount, splitBtn, autoBtn), sightingGrid),
     h("section", { class: "card" }, h("h2", { text: "Clips" }), clips),
     h("section", { class: "card" }, h("h2", { text: "Faces" }), faces));
 

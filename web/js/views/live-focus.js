@@ -32,7 +32,7 @@ export async function mount(root, { arg, signal, rerender }) {
   const stage = h("div", { class: "stage" }, camera.enabled ? live.el : h("div", { class: "tile-off", text: "Camera disabled" }));
   const badge = h("span", {}, statusBadge(camera, { withReason: true }));
   const soundBtn = h("button", { class: "btn", type: "button", disabled: !camera.enabled, "aria-pressed": "false" });
-  const recordBtn = h("button", { class: "btn btn-record", type: "button", disabled: !camera.enabled });
+  const recordBtn = h("button", { class: "btn btn-record admin-only", type: "button", disabled: !camera.enabled });
   const label = (button, name, text) => replace(button, icon(name), h("span", { text }));
   const result = h("div", { class: "record-result", "aria-live": "polite" });
   const fullBtn = h("button", { class: "btn btn-ghost", type: "button", onclick: () => stage.requestFullscreen && stage.requestFullscreen() },
@@ -43,7 +43,7 @@ export async function mount(root, { arg, signal, rerender }) {
   replace(root,
     pageHeader(camera.name, "", h("a", { class: "btn btn-ghost", href: "#/live" }, icon("back"), "All cameras"),
       h("a", { class: "btn btn-ghost", href: recordingsHref(cameraId) }, "Recordings"),
-      h("a", { class: "btn btn-ghost", href: `#/cameras/${cameraId}` }, "Settings")),
+      h("a", { class: "btn btn-ghost admin-only", href: `#/cameras/${cameraId}` }, "Settings")),
     h("div", { class: "focus-meta" }, badge),
     stage,
     h("div", { class: "toolbar focus-controls" }, soundBtn, recordBtn, fullBtn, result));

@@ -42,7 +42,7 @@ export async function mount(root, { signal, rerender }) {
   }
   if (!cameras.length) {
     replace(body, emptyState("No cameras yet", "Add an RTSP camera to start watching and recording.",
-      h("a", { class: "btn btn-primary", href: "#/cameras/new" }, "Add a camera")));
+      h("a", { class: "btn btn-primary admin-only", href: "#/cameras/new" }, "Add a camera")));
     return undefined;
   }
 

@@ -11,7 +11,7 @@ import { api } from "../endpoints.js";
 export async function mount(root, ctx) {
   const name = h("input", { class: "input", type: "text", name: "name", required: true, maxlength: 200, placeholder: "Full name" });
   const notes = h("input", { class: "input", type: "text", name: "notes", maxlength: 5000, placeholder: "Optional" });
-  const create = h("form", { class: "card inline-form" },
+  const create = h("form", { class: "card inline-form admin-only" },
     h("h2", { text: "Add a person" }),
     h("div", { class: "form-row" }, field("Name", name), field("Notes", notes),
       h("button", { class: "btn btn-primary", type: "submit" }, "Add person")));
@@ -44,7 +44,7 @@ export async function mount(root, ctx) {
       h("div", { class: "small muted" }, `${person.num_faces} face${person.num_faces === 1 ? "" : "s"} enrolled`),
       person.notes ? h("div", { class: "small", text: person.notes }) : null,
       h("div", { class: "small muted" }, `Added ${ago(person.created_at)}`)),
-    h("button", { class: "btn btn-small btn-danger-ghost", type: "button", onclick: () => remove(person) }, "Delete"));
+    h("button", { class: "btn btn-small btn-danger-ghost admin-only", type: "button", onclick: () => remove(person) }, "Delete"));
 
   const list = listPage(ctx, {
     noun: { one: "person", many: "people" },

@@ -63,7 +63,7 @@ export async function mount(root, { arg, signal, rerender }) {
     }
   });
 
-  const removeBtn = h("button", { class: "btn btn-danger-ghost", type: "button" }, "Delete person");
+  const removeBtn = h("button", { class: "btn btn-danger-ghost admin-only", type: "button" }, "Delete person");
   removeBtn.addEventListener("click", async () => {
     if (!(await confirmDialog({ title: `Delete ${person.name}?`, message: "Their enrolled faces and photos are deleted; past events keep the name. This cannot be undone." }))) return;
     try {
@@ -94,7 +94,7 @@ export async function mount(root, { arg, signal, rerender }) {
         return h("figure", { class: "face", dataset: { face: faceId } },
           mediaImg(face.image_url, { alt: `Enrolled face ${faceId}` }),
           h("figcaption", { class: "row small" }, h("span", { class: "muted", text: when(face.created_at) }),
-            h("button", { class: "icon-btn", type: "button", "aria-label": "Remove this face", onclick: del }, "×")));
+            h("button", { class: "icon-btn admin-only", type: "button", "aria-label": "Remove this face", onclick: del }, "×")));
       }) : emptyState("No faces yet", "Upload a photo above to enroll this person's face."));
     } catch (error) {
       if (error.name !== "AbortError") replace(faces, errorState(error, loadFaces));
@@ -104,8 +104,8 @@ export async function mount(root, { arg, signal, rerender }) {
   const head = pageHeader(person.name, "", h("a", { class: "btn btn-ghost", href: "#/people" }, "← All people"), removeBtn);
   replace(root, head,
     h("div", { class: "two-col" },
-      h("section", { class: "card" }, h("h2", { text: "Enroll a face" }), enroll),
-      h("section", { class: "card" }, h("h2", { text: "Details" }), details)),
+      h("section", { class: "card admin-only" }, h("h2", { text: "Enroll a face" }), enroll),
+      h("section", { class: "card admin-only" }, h("h2", { text: "Details" }), details)),
     h("section", { class: "card" }, h("h2", { text: "Enrolled faces" }), faces));
   loadFaces();
 }

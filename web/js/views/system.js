@@ -1,6 +1,7 @@
 // System: what this Iris runs on — backend, models, GPU memory, camera workers, recording
 // storage per camera, Ray dashboard.
 
+import { roleLabel } from "../access.js";
 import { h, loadAndRefresh, pageHeader, replace, spinner } from "../components/dom.js";
 import { ago, mebibytes, number } from "../components/format.js";
 import { cameraNamer } from "../components/status.js";
@@ -61,6 +62,8 @@ export async function mount(root, { signal, rerender }) {
       h("section", { class: "card" }, h("h2", { text: "Instance" }), facts([
         ["Version", info.version], ["Python", info.python], ["Platform", info.platform],
         ["Signed in", `${user.email || user.name || "—"} (${user.via || "?"})`],
+        ["Role", roleLabel(user) || "—"],
+        ["API", h("a", { href: api.system.docsUrl(), class: "api-docs-link" }, "API documentation (OpenAPI)")],
         ["Ray dashboard", info.ray_dashboard ? h("a", { href: info.ray_dashboard, target: "_blank", rel: "noopener" }, "Open the Ray dashboard ↗") : h("span", { class: "muted", text: "not running" })],
       ])),
       h("section", { class: "card" }, h("h2", { text: "Backend" }), facts([
