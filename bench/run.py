@@ -54,6 +54,9 @@ class Bench:
 
 BENCHES = (
     Bench("ingest", "bench.ingest_bench", 300),
+    Bench("recording", "bench.recording_bench", 900),
+    Bench("recording_index", "bench.recording_index_bench", 1800),
+    Bench("clip", "bench.clip_bench", 900),
     Bench("detector", "bench.detector_bench", 900),
     Bench("events", "bench.events_bench", 900),
     Bench("gallery", "bench.gallery_bench", 900, ("--full",), 3600),

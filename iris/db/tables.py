@@ -246,9 +246,10 @@ class RecordingSegment(SQLModel, table=True):
 
     __tablename__ = "recording_segments"
     __table_args__ = (
-        Index("ix_recording_segments_camera_start", "camera_id", "start"),
+        # Range queries by camera and time; unique, so a file is indexed once, by anyone
+        # (the camera's index thread or start-up reconciliation).
+        Index("ux_recording_segments_camera_start", "camera_id", "start", unique=True),
         Index("ix_recording_segments_start", "start"),  # retention: oldest first, any camera
-        Index("ux_recording_segments_path", "path", unique=True),  # indexed once, by anyone
         NO_ID_REUSE,
     )
 

@@ -41,6 +41,7 @@ class AacTranscoder:
         context = cast(av.AudioCodecContext, source.codec_context)
         self.rate = int(context.sample_rate or 8000)
         self.time_base = Fraction(1, self.rate)
+        self.seconds = 1.0 / self.rate  # one tick of the AAC timestamps
         self._decoder = cast(av.AudioCodecContext, av.CodecContext.create(context.name, "r"))
         self._decoder.sample_rate = self.rate
         self._decoder.layout = context.layout.name if context.layout is not None else "mono"

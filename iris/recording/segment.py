@@ -101,13 +101,16 @@ def add_stream(output: av.container.OutputContainer, template: av.stream.Stream,
     return stream
 
 
-def remuxed(packet: av.Packet, dts: int, pts: int | None, stream: av.stream.Stream) -> av.Packet:
-    """A copy of ``packet`` with new timestamps for ``stream`` (the input stays untouched)."""
+def remuxed(packet: av.Packet, dts: int, pts: int | None, stream: av.stream.Stream,
+            packet_time_base: Fraction | None = None) -> av.Packet:
+    """A copy of ``packet`` with new timestamps for ``stream`` (the input stays untouched: the
+    live view muxes it too). `packet_time_base`: the packet's, when the caller knows it (PyAV
+    builds a Fraction on every read of the attribute)."""
     copy = av.Packet(cast(bytes, packet))  # any buffer works; this copies the payload once
     copy.dts = dts
     copy.pts = pts if pts is not None else dts
     copy.duration = packet.duration
-    copy.time_base = packet.time_base
+    copy.time_base = packet_time_base or packet.time_base
     copy.is_keyframe = packet.is_keyframe
     copy.stream = stream
     return copy

@@ -30,15 +30,17 @@ from iris.recording.segment import (
 
 log = logging.getLogger(__name__)
 
+# Media times are float seconds (a Fraction per packet cost as much as the rest of the
+# writer); the exact integer timestamps are kept wherever a cut must land on a packet.
 #: Audio older than the cut may still arrive this long (media time) after the cut keyframe;
 #: it goes to the previous segment, which stays open until then.
-LATE_AUDIO_S = Fraction(1)
+LATE_AUDIO_S = 1.0
 #: Wall-clock offsets (arrival - media time) are minimised over this much media time.
-CLOCK_WINDOW_S = Fraction(30)
+CLOCK_WINDOW_S = 30.0
 #: A video timestamp jump bigger than this (or backwards) starts a new segment.
-MAX_GAP_S = Fraction(5)
+MAX_GAP_S = 5.0
 #: A requested cut waits until the open segment holds at least this much video.
-MIN_CUT_S = Fraction(1, 2)
+MIN_CUT_S = 0.5
 
 
 class _SegmentFile:
@@ -47,11 +49,13 @@ class _SegmentFile:
     def __init__(self, directory: Path, cut: Fraction, name: str,
                  templates: dict[int, av.stream.Stream]) -> None:
         self.directory = directory
-        self.cut = cut
+        exact = cut  # the keyframe's time, exactly: its timestamp becomes 0
+        self.cut = float(exact)
         self.part = directory / f"{name}.mp4{PART_SUFFIX}"
         self.output = mp4_output(self.part)
         self.outputs = {index: add_stream(self.output, s) for index, s in templates.items()}
-        self.bases = {index: round(cut / time_base(s)) for index, s in templates.items()}
+        self.time_bases = {index: time_base(s) for index, s in templates.items()}
+        self.bases = {index: round(exact / tb) for index, tb in self.time_bases.items()}
         self.last_dts: dict[int, int] = {}
         self.video_packets = 0
         self.audio_packets = 0
@@ -69,7 +73,7 @@ class _SegmentFile:
         if dts < 0 or (last is not None and dts <= last):
             return  # before the cut, or a non-increasing DTS the muxer would reject
         pts = packet.pts - base if packet.pts is not None else None
-        self.output.mux(remuxed(packet, dts, pts, self.outputs[index]))
+        self.output.mux(remuxed(packet, dts, pts, self.outputs[index], self.time_bases[index]))
         self.last_dts[index] = dts
         if not is_video:
             self.audio_packets += 1
@@ -88,14 +92,14 @@ class _SegmentFile:
             return None
         return round(min(1.0, (self.inter_bytes / inter) / (self.key_bytes / self.keyframes)), 4)
 
-    def finish(self, end: Fraction, clock_offset: float) -> Segment | None:
+    def finish(self, end: float, clock_offset: float) -> Segment | None:
         """Close and rename to its wall-clock span; None (file removed) if it has no video."""
         self.output.close()
         if self.video_packets == 0 or end <= self.cut:
             self.part.unlink(missing_ok=True)
             return None
-        start = float(self.cut) + clock_offset
-        final = self.directory / segment_name(start, float(end) + clock_offset)
+        start = self.cut + clock_offset
+        final = self.directory / segment_name(start, end + clock_offset)
         self.part.rename(final)
         span = Segment.from_path(final)
         assert span is not None
@@ -131,16 +135,17 @@ class SegmentWriter:
     ) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.segment_seconds = Fraction(segment_seconds)
+        self.segment_seconds = float(segment_seconds)
         self.on_segment = on_segment
         self._templates: dict[int, av.stream.Stream] = {}
         self._transcoders: dict[int, AacTranscoder] = {}
         self._video_index: int | None = None
         self._current: _SegmentFile | None = None
         self._previous: _SegmentFile | None = None  # open only to take late audio
-        self._last_video: Fraction | None = None
-        self._frame_step = Fraction(0)
-        self._offsets: deque[tuple[Fraction, float]] = deque()  # (media time, wall - media)
+        self._last_video: float | None = None
+        self._frame_step = 0.0
+        self._offsets: deque[tuple[float, float]] = deque()  # (media time, wall - media)
+        self._seconds: dict[int, float] = {}  # stream index → its time base in seconds
         self._opened = 0
         self._cuts: list[float] = []  # wall times from which the next keyframe cuts
         self.error: str | None = None  # why recording is failing now (e.g. disk full), if it is
@@ -153,10 +158,12 @@ class SegmentWriter:
         self.close(finalize=True)
         for transcoder in self._transcoders.values():
             transcoder.close()
-        self._templates, self._transcoders = {}, {}
+        self._templates, self._transcoders, self._seconds = {}, {}, {}
         videos = [s.index for s in streams if s.type == "video"]
         self._video_index = videos[0] if videos else None
         for stream in streams:
+            if stream.time_base is not None:
+                self._seconds[stream.index] = float(stream.time_base)
             if stream.type == "video" and stream.index == self._video_index:
                 self._templates[stream.index] = stream
             elif stream.type == "audio" and stream.codec_context.name in RECORDED_AUDIO_CODECS:
@@ -181,18 +188,17 @@ class SegmentWriter:
         if stream is None or ts is None or packet.size == 0:
             return
         try:
-            if index == self._video_index:
-                if packet.time_base is None:
-                    packet.time_base = time_base(stream)
-                self._write_video(packet, ts * packet.time_base, wall_time)
-            elif index in self._transcoders:
-                for encoded in self._transcoders[index].transcode(packet):
+            if index in self._transcoders:
+                transcoder = self._transcoders[index]
+                for encoded in transcoder.transcode(packet):
                     if encoded.dts is not None:
-                        self._write_audio(encoded, index, encoded.dts * encoded.time_base)
+                        self._write_audio(encoded, index, encoded.dts * transcoder.seconds)
+                return
+            t = ts * (self._seconds.get(index) or float(time_base(stream)))
+            if index == self._video_index:
+                self._write_video(packet, t, wall_time)
             else:
-                if packet.time_base is None:
-                    packet.time_base = time_base(stream)
-                self._write_audio(packet, index, ts * packet.time_base)
+                self._write_audio(packet, index, t)
         except (av.FFmpegError, OSError, ValueError) as exc:
             self._failed(f"cannot write ({exc}); waiting for the next keyframe")
             self._drop_open_files()
@@ -212,7 +218,7 @@ class SegmentWriter:
 
     # -- internals -----------------------------------------------------------------------
 
-    def _due(self, t: Fraction, wall_time: float) -> bool:
+    def _due(self, t: float, wall_time: float) -> bool:
         current = self._current
         if current is None:
             return True
@@ -220,7 +226,7 @@ class SegmentWriter:
         requested = bool(self._cuts) and wall_time >= self._cuts[0]
         return length >= self.segment_seconds or (requested and length >= MIN_CUT_S)
 
-    def _write_video(self, packet: av.Packet, t: Fraction, wall_time: float) -> None:
+    def _write_video(self, packet: av.Packet, t: float, wall_time: float) -> None:
         last = self._last_video
         if last is not None and (t < last or t - last > MAX_GAP_S):
             # A new timeline (source restarted or stalled): end the segment where it stopped.
@@ -235,7 +241,10 @@ class SegmentWriter:
                 self._previous = current  # ends exactly at this keyframe
             self._opened += 1
             name = f"{wall_time * 1000:.0f}.{self._opened}"
-            self._current = _SegmentFile(self.directory, t, name, self._templates)
+            ts = packet.dts if packet.dts is not None else packet.pts
+            assert ts is not None and packet.time_base is not None
+            self._current = _SegmentFile(self.directory, ts * packet.time_base, name,
+                                         self._templates)
             if not self._has_audio():
                 self._finish_previous()
         if self._current is None:
@@ -248,7 +257,7 @@ class SegmentWriter:
         if self._previous is not None and t - self._previous_end() > LATE_AUDIO_S:
             self._finish_previous()
 
-    def _write_audio(self, packet: av.Packet, index: int, t: Fraction) -> None:
+    def _write_audio(self, packet: av.Packet, index: int, t: float) -> None:
         if self._current is None:
             return
         if t < self._current.cut:
@@ -261,15 +270,15 @@ class SegmentWriter:
     def _has_audio(self) -> bool:
         return any(index != self._video_index for index in self._templates)
 
-    def _previous_end(self) -> Fraction:
-        return self._current.cut if self._current is not None else Fraction(0)
+    def _previous_end(self) -> float:
+        return self._current.cut if self._current is not None else 0.0
 
     def _finish_previous(self) -> None:
         if self._previous is not None:
             previous, self._previous = self._previous, None
             self._complete(previous, self._previous_end())
 
-    def _complete(self, segment: _SegmentFile, end: Fraction) -> None:
+    def _complete(self, segment: _SegmentFile, end: float) -> None:
         try:
             done = segment.finish(end, self._clock_offset())
         except (av.FFmpegError, OSError) as exc:
@@ -294,10 +303,10 @@ class SegmentWriter:
                 segment.discard()
         self._previous = self._current = None
 
-    def _note_offset(self, t: Fraction, wall_time: float) -> None:
+    def _note_offset(self, t: float, wall_time: float) -> None:
         # Sliding-window minimum of (arrival - media time): the least-delayed packets best
         # tell when media time t happened on the wall clock.
-        offset = wall_time - float(t)
+        offset = wall_time - t
         while self._offsets and self._offsets[-1][1] >= offset:
             self._offsets.pop()
         self._offsets.append((t, offset))

@@ -91,3 +91,19 @@ def test_camera_stats_count_size_span_and_an_ongoing_outage(store: Store) -> Non
     # Enabled, and no footage for the last 1800 s: that counts as not recorded too.
     assert stats.gap_seconds == 100 + 1800
     assert stats.coverage_today is not None and stats.coverage_today < 1
+
+
+def test_a_camera_scoped_session_reads_no_footage_of_other_cameras(store: Store,
+                                                                  clip8: Path) -> None:
+    from iris.db.scope import scoped_engine
+
+    store.record(clip8, WALL0)
+    other = store.add_camera(name="other")
+    with Session(scoped_engine(store.engine, frozenset({other}))) as session:
+        assert coverage(session, camera_id=store.camera_id, start=WALL0,
+                        end=WALL0 + 8).spans == []
+        assert segments_between(session, layout=store.layout, camera_id=store.camera_id,
+                                start=WALL0, end=WALL0 + 8) == []
+    with Session(scoped_engine(store.engine, frozenset({store.camera_id}))) as session:
+        assert coverage(session, camera_id=store.camera_id, start=WALL0,
+                        end=WALL0 + 8).recorded_seconds == 8.0
