@@ -17,8 +17,8 @@ from iris.recording.clip import assemble_clip
 from iris.recording.segment import Segment
 from iris.recording.writer import SegmentWriter
 from iris.sources import SourcePolicy
-from tests.support.media import decode_errors, make_clip, probe, to_annexb
 from tests.support.clock_camera import ClockCamera
+from tests.support.media import decode_errors, make_clip, probe, to_annexb
 from tests.support.rtsp import RtspServer, gstreamer_available
 
 FPS = 25
