@@ -186,5 +186,5 @@ class CameraActor:
         return self._worker.frames.overlays.wait(after_seq, wait_s)
 
     def record_stop(self, started_at: float) -> RecordResult:
-        """Persist a manual event spanning [started_at, now] from the segment buffer."""
+        """Persist a manual event spanning [started_at, now] from the recording store."""
         return RecordResult.from_report(self._worker.record_stop(started_at))
