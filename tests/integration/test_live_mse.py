@@ -18,16 +18,18 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from iris.live.boxes import iter_boxes, starts_with_sync_sample, track_ids
-from tests.integration.conftest import IrisInstance
+from tests.integration.conftest import IrisInstance, extra_instance
 from tests.support.clock_camera import ClockCamera
+from tests.support.media import make_clip, to_annexb
 from tests.support.mse_player import MsePlayer, latency, launch
-from tests.support.rtsp import gstreamer_available
+from tests.support.rtsp import RtspServer, gstreamer_available
 from tests.support.stalled import drain, stalled_request
 from tests.support.wait import wait_for
 
 pytestmark = pytest.mark.skipif(not gstreamer_available(), reason="GStreamer RTSP missing")
 
 WIDTH, HEIGHT, FPS = 640, 360, 15
+WRITE_TIMEOUT_S = 2.0
 
 
 @pytest.fixture(scope="module")
@@ -226,10 +228,10 @@ def patient_client(iris: IrisInstance) -> httpx.Client:
     return httpx.Client(base_url=iris.base_url, headers=iris.headers, timeout=60)
 
 
-def read_until_end(response: httpx.Response) -> bytes:
+def read_until_end(chunks: Iterator[bytes]) -> bytes:
     """The rest of a stream, up to the server ending it (httpx's read timeout bounds a wait)."""
     data = bytearray()
-    for chunk in response.iter_bytes():
+    for chunk in chunks:
         data += chunk
     return bytes(data)
 
@@ -245,7 +247,7 @@ def test_a_camera_restart_ends_the_stream_and_the_next_one_plays(
         assert head[4:8] == b"ftyp"
         camera.stop()  # the camera reboots: its RTSP stream ends, the worker reconnects
         camera.start()
-        ended = read_until_end(response)  # the old epoch ends: the response completes
+        ended = read_until_end(chunks)  # the old epoch ends: the response completes
     assert b"moof" in head + ended  # it was playing until then
 
     wait_for(lambda: online(iris, camera_id), 60, what="camera back online")
@@ -254,25 +256,62 @@ def test_a_camera_restart_ends_the_stream_and_the_next_one_plays(
 
     with patient_client(iris) as client, \
             client.stream("GET", f"/api/live/{camera_id}/mse") as response:
-        assert next(response.iter_bytes())[4:8] == b"ftyp"
+        chunks = response.iter_bytes()
+        assert next(chunks)[4:8] == b"ftyp"
         assert client.put(f"/api/cameras/{camera_id}", json={"enabled": False}).status_code == 200
-        read_until_end(response)  # disabled: the worker stops, so does the stream
+        read_until_end(chunks)  # disabled: the worker stops, so does the stream
         assert client.get(f"/api/live/{camera_id}/mse").status_code == 409
 
 
+@pytest.fixture(scope="module")
+def capped(iris: IrisInstance, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[IrisInstance]:
+    """An instance where each user holds one live stream, and 2 s of not reading is too long."""
+    with extra_instance(iris, "msecapped", data_dir=tmp_path_factory.mktemp("capped") / "data",
+                        live_max_viewers_per_principal=1,
+                        live_write_timeout_seconds=WRITE_TIMEOUT_S) as instance:
+        yield instance
+
+
+def sso(instance: IrisInstance, email: str) -> dict[str, str]:
+    secret = instance.settings.sso_gateway_secret
+    return {"X-Email": email, **({"X-Iris-Gateway": secret} if secret else {})}
+
+
+def admitted(instance: IrisInstance, camera_id: int, headers: dict[str, str]) -> bool:
+    with instance.client() as client, \
+            client.stream("GET", f"/api/live/{camera_id}/mse", headers=headers) as response:
+        return response.status_code == 200
+
+
 def test_a_viewer_that_stops_reading_is_closed_and_slows_no_one(
-        iris: IrisInstance, live: dict[str, int]) -> None:
-    camera = live["h264"]
-    sock, head = stalled_request(f"{iris.base_url}/api/live/{camera}/mse", iris.headers)
+        capped: IrisInstance, tmp_path: Path) -> None:
+    # A busy 720p25 scene: enough bytes a second that the kernel's send buffer for the
+    # stalled socket (up to tcp_wmem's 4 MiB) fills within seconds; only then do the proxy's
+    # writes block. Until then the bytes wait in the kernel, not in Iris.
+    clip = make_clip(tmp_path / "busy.mp4", seconds=6, fps=25, size=(1280, 720))
+    source = RtspServer(to_annexb(clip), audio_mp4=clip, fps=25,
+                        log_path=tmp_path / "busy.log").start()
+    camera = add_camera(capped, "MSE stalled", source.url)
+    carol = sso(capped, "carol@example.com")
     try:
-        assert head.startswith(b"HTTP/1.1 200"), head
-        # Beside it, a viewer that reads gets every frame, for longer than the write timeout.
-        seconds = iris.settings.live_write_timeout_seconds + 5
-        _, data = capture(iris, camera, seconds)
-        fragments = sum(1 for box in iter_boxes(data) if box.type == b"moof")
-        assert fragments >= 1.5 * (seconds - 2), fragments  # about two a second
-        # The proxy gave up on the stalled one: what it had buffered, then the end.
-        left = drain(sock, 30)
-        assert left < 8 << 20, left  # kernel buffers, not a growing backlog
+        wait_for(lambda: online(capped, camera), 60, what="camera online")
+        sock, head = stalled_request(f"{capped.base_url}/api/live/{camera}/mse", carol)
+        try:
+            assert head.startswith(b"HTTP/1.1 200"), head
+            assert not admitted(capped, camera, carol)  # her one stream is open...
+            # ...while a viewer who reads gets the whole stream beside it.
+            _, data = capture(capped, camera, 8.0)
+            fragments = sum(1 for box in iter_boxes(data) if box.type == b"moof")
+            assert fragments >= 1.5 * 6, fragments  # about two a second
+            # The proxy gives up on her: the ingress's stream ends and her slot comes back.
+            wait_for(lambda: admitted(capped, camera, carol), 120, interval=0.5,
+                     what="the stalled stream closed")
+            left = drain(sock, 30)  # what was buffered for her, then the end
+            assert left < 8 << 20, left  # the kernel's buffers: nothing piled up in Iris
+        finally:
+            sock.close()
     finally:
-        sock.close()
+        with capped.client() as client:
+            client.delete(f"/api/cameras/{camera}")
+        source.stop()

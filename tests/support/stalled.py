@@ -39,3 +39,4 @@ def drain(sock: socket.socket, timeout: float) -> int:
     while chunk := sock.recv(1 << 16):
         total += len(chunk)
     return total
+
