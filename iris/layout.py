@@ -12,7 +12,7 @@
   frames/<camera>/                            per-camera frame slot (ephemeral)
   models/                                     detector and face weights
   demo/                                       the demo clip (default local sources folder)
-  iris.db, api_key, gateway_secret, …         the SQLite database and the secrets
+  iris.db, api_key, gateway_secret, iris.pid  the SQLite database, the secrets, the pid
 ```
 
 `RECORDINGS` names the folders retention may count and delete; nothing else under the root is
@@ -37,6 +37,7 @@ DEMO = "demo"
 DATABASE = "iris.db"
 API_KEY = "api_key"
 GATEWAY_SECRET = "gateway_secret"
+PID = "iris.pid"
 
 RECORDINGS: tuple[str, ...] = (SEGMENTS, CLIPS, THUMBS)
 """Top-level folders that hold recordings: what the storage cap counts and retention deletes."""
@@ -102,6 +103,11 @@ class Layout:
     @property
     def database(self) -> Path:
         return self.root / DATABASE
+
+    @property
+    def pid_file(self) -> Path:
+        """Where `iris up` keeps its process id (for `iris down`, `doctor`)."""
+        return self.root / PID
 
     def secret(self, name: str) -> Path:
         """A secret kept in the root (`API_KEY`, `GATEWAY_SECRET`)."""
