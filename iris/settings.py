@@ -142,6 +142,13 @@ class Settings(BaseSettings):
         2, ge=1, le=64, description="Uploaded images decoded at once.")
 
     live_mjpeg_fps: int = Field(10, ge=1, le=60, description="Cap of the MJPEG frame rate.")
+    detect_crop: bool = Field(
+        True, description="Detect in the moving region of a frame (padded, at least the "
+                          "detector's input size) rather than the whole frame.")
+    idle_decode: Literal["all", "reduced", "keyframes"] = Field(
+        "keyframes", description="Decoding of a camera with no motion, no open event and no "
+                                 "live viewer: all frames, reduced (frames nothing refers to are "
+                                 "skipped), or keyframes only. Recording keeps every packet.")
     status_stale_seconds: float = Field(30.0, gt=0, le=3600)
     heartbeat_seconds: float = Field(1.0, gt=0, le=60)
     segment_seconds: float = Field(

@@ -38,6 +38,8 @@ class CameraConfig:
     heartbeat_seconds: float
     serve_app_name: str
     ray_namespace: str
+    detect_crop: bool = True
+    idle_decode: str = "all"
 
     @classmethod
     def resolve(cls, camera: Camera, settings: Settings) -> CameraConfig:
@@ -69,6 +71,8 @@ class CameraConfig:
             heartbeat_seconds=settings.heartbeat_seconds,
             serve_app_name=settings.serve_app_name,
             ray_namespace=settings.ray_namespace,
+            detect_crop=settings.detect_crop,
+            idle_decode=settings.idle_decode,
         )
 
     def as_dict(self) -> dict[str, object]:

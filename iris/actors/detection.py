@@ -18,6 +18,7 @@ from iris.actors.config import CameraConfig
 from iris.actors.live_frames import LatestFrame
 from iris.actors.motion import MOTION_NAMES, MotionGate
 from iris.actors.recorder import RecorderConfig, RecorderEvent, TrackRecorder
+from iris.actors.regions import Crop, choose_crop
 from iris.actors.tracker import Tracker, TrackerConfig
 from iris.models.letterbox import letterbox
 from iris.types import Detections
@@ -85,6 +86,9 @@ class DetectionLoop:
         self.frames_seen = 0
         self.frames_dropped = 0  # frames that came and went while the loop was busy
         self.latency_ms = 0.0
+        self.cropped = 0  # detections run on a motion region instead of the whole frame
+        self.idle = False  # no motion and no open event at the last due frame
+        self.analysed_seq = 0  # the newest frame the loop took
 
     def _recorder(self, triggers: tuple[str, ...]) -> TrackRecorder:
         c = self.config
@@ -144,6 +148,7 @@ class DetectionLoop:
                 self._emit(self.recorder.tick(wall))
                 continue
             seq, frame, wall = self.frames.get()
+            self.analysed_seq = seq
             if frame is None:
                 continue
             try:
@@ -163,6 +168,7 @@ class DetectionLoop:
     def step(self, frame: np.ndarray, now: float) -> list[RecorderEvent] | None:
         """One due frame; returns recorder events, or None when the motion gate skipped it."""
         moving = self.motion.update(frame, now)
+        self.idle = not (moving or self.recorder.is_open)
         if self.mode == "detector":
             if self.gate_enabled and not (moving or self.recorder.is_open):
                 self.skipped_static += 1
@@ -175,12 +181,16 @@ class DetectionLoop:
 
     def _detect(self, frame: np.ndarray, now: float) -> list[RecorderEvent]:
         assert self.detector is not None
-        image, box = letterbox(frame, snap_imgsz(self.config.detect_imgsz))
+        size = snap_imgsz(self.config.detect_imgsz)
+        crop = self._crop(frame, size) if self.config.detect_crop else None
+        image, box = letterbox(frame if crop is None else crop.of(frame), size)
         started = time.perf_counter()
         dets = self.detector.detect(image, self.config.detect_conf, self.config.detect_iou)
         self.latency_ms = (time.perf_counter() - started) * 1000
         self.detections += 1
         dets = dets.from_letterbox(box)
+        if crop is not None:
+            dets = crop.to_frame(dets)
         tracked = self.tracker.update(dets, now)
         labels = tracked.labels(self.names)
         self.frames.annotate(tracked, labels)
@@ -188,6 +198,14 @@ class DetectionLoop:
         if self.on_tracked is not None and len(tracked):
             self.on_tracked(now, tracked, labels, frame)
         return events
+
+    def _crop(self, frame: np.ndarray, size: int) -> Crop | None:
+        """The region around motion and live tracks (`iris.actors.regions`); None: all of it."""
+        tracks = [t.box for t in self.tracker.tracks(self.names)]
+        boxes = np.concatenate([self.motion.boxes(), np.asarray(tracks, np.float32).reshape(-1, 4)])
+        crop = choose_crop(boxes, frame.shape[1], frame.shape[0], size)
+        self.cropped += crop is not None
+        return crop
 
     def _emit(self, events: list[RecorderEvent]) -> None:
         if events:
