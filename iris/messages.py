@@ -13,8 +13,9 @@ from typing import Any
 
 #: Keys of a heartbeat that are left out of `as_dict()` when not reported (a camera that is
 #: still connecting has no counters yet, and the API has never shown them as zero).
-_OPTIONAL = ("frames_decoded", "frames_dropped", "detections", "skipped_static",
-             "detect_latency_ms", "jpeg_encodes", "events", "reid_sent", "pid", "node")
+_OPTIONAL = ("frames_decoded", "frames_dropped", "frames_not_decoded", "detections",
+             "detections_cropped", "skipped_static", "detect_latency_ms", "jpeg_encodes",
+             "events", "reid_sent", "pid", "node")
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,9 @@ class CameraState:
     name: str = ""
     frames_decoded: int | None = None
     frames_dropped: int | None = None
+    frames_not_decoded: int | None = None  # recorded, not decoded: the camera was idle
     detections: int | None = None
+    detections_cropped: int | None = None  # run on the moving region, not the whole frame
     skipped_static: int | None = None
     detect_latency_ms: float | None = None
     jpeg_encodes: int | None = None

@@ -6,6 +6,14 @@ exponential backoff and a fresh open. Each open first asks `iris.sources.check_s
 the source may be opened at all, then opens it with only the protocols and demuxer its scheme
 needs; every open and read is bounded by a timeout. Packets go to the sink untouched (for
 remuxing); decoded video frames go to it as they are (for motion, detection and live view).
+
+While the sink says nothing needs every frame (`may_reduce`: no motion, no open event, no live
+viewer), decoding drops to `IngestOptions.idle_decode`: ``keyframes`` decodes only keyframes
+(H.264 P-frames refer to the frames before them, so a skipped one makes every frame up to the
+next keyframe undecodable: full decoding resumes at once when the skipping began right after
+a decoded keyframe, else at the next keyframe), ``reduced`` lets FFmpeg skip the frames no other
+frame refers to (B-frames, disposable P-frames: nothing on streams of reference P-frames), and
+``all`` decodes everything. Packets always reach the sink, so recordings keep every frame.
 """
 
 from __future__ import annotations
@@ -14,9 +22,10 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Protocol
+from typing import Literal, Protocol
 
 import av
 
@@ -32,6 +41,7 @@ FPS_WINDOW_S = 2.0
 MAX_LAG_S = 1.0
 
 STATUSES = ("connecting", "online", "error", "stopped")
+IDLE_DECODE_MODES = ("all", "reduced", "keyframes")
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,9 @@ class IngestOptions:
         backoff_initial_s: first wait before reopening after a failure.
         backoff_max_s: cap of the doubling wait between consecutive failures.
         decode: decode video frames for `IngestSink.on_frame` (False: packets only).
+        idle_decode: what is decoded while the reader's ``may_reduce`` says nothing needs every
+            frame: ``all``, ``reduced`` (frames nothing refers to are skipped) or
+            ``keyframes``.
         policy: which sources this server opens (default: rtsp and rtsps only).
     """
 
@@ -56,6 +69,7 @@ class IngestOptions:
     backoff_max_s: float = 10.0
     decode: bool = True
     policy: SourcePolicy = field(default_factory=SourcePolicy)
+    idle_decode: str = "all"
 
     def __post_init__(self) -> None:
         if self.transport not in ("tcp", "udp"):
@@ -64,6 +78,9 @@ class IngestOptions:
             raise ValueError("timeout_s must be positive")
         if not 0 < self.backoff_initial_s <= self.backoff_max_s:
             raise ValueError("need 0 < backoff_initial_s <= backoff_max_s")
+        if self.idle_decode not in IDLE_DECODE_MODES:
+            raise ValueError(f"idle_decode must be one of {', '.join(IDLE_DECODE_MODES)}, "
+                             f"not {self.idle_decode!r}")
 
     @property
     def open_timeout_s(self) -> float:
@@ -130,9 +147,21 @@ class StreamReader:
     ``on_frame`` is logged and the stream goes on.
     """
 
-    def __init__(self, options: IngestOptions, sink: IngestSink) -> None:
+    def __init__(self, options: IngestOptions, sink: IngestSink,
+                 may_reduce: Callable[[], bool] | None = None) -> None:
+        """Args:
+            options: what to read and how.
+            sink: receiver of packets, frames and status changes.
+            may_reduce: asked before each video packet; True lets decoding drop to
+                ``options.idle_decode`` (it must be cheap: it runs 25 times a second).
+        """
         self.options = options
         self._sink = sink
+        self._may_reduce = may_reduce
+        self._synced = True  # every video packet since the last keyframe was decoded
+        self._skip_frame = "DEFAULT"
+        self.frames_decoded = 0
+        self.packets_skipped = 0  # video packets not decoded (they were still recorded)
         self._name = redact_url(options.url)
         self._stop_event = threading.Event()
         self._thread: threading.Thread | None = None
@@ -170,8 +199,14 @@ class StreamReader:
             log.warning("ingest %s: reader still blocked after %.1f s", self._name, timeout)
 
     @property
+    def reducing(self) -> bool:
+        """Whether decoding is below every frame now (idle and unwatched)."""
+        return not self._synced or self._skip_frame != "DEFAULT"
+
+    @property
     def fps(self) -> float:
-        """Decoded video frames per second over the last ~2 s (video packets if not decoding)."""
+        """Video frames received per second over the last ~2 s (each one recorded, whether
+        decoded or not)."""
         now = time.monotonic()
         with self._lock:
             times = [t for t in self._frame_times if now - t <= FPS_WINDOW_S]
@@ -235,6 +270,7 @@ class StreamReader:
     def _session(self) -> None:
         """One open → read cycle; returns at the end of a live stream, raises on failure."""
         source, container = open_source(self.options)
+        self._synced, self._skip_frame = True, "DEFAULT"  # a fresh decoder
         try:
             video = container.streams.video[0] if container.streams.video else None
             if video is None:
@@ -320,7 +356,7 @@ class StreamReader:
     def _handle(self, packet: av.Packet, video: av.VideoStream) -> None:
         is_video = packet.stream_index == video.index
         frames: list[av.VideoFrame] = []
-        if is_video and self.options.decode:
+        if is_video and self.options.decode and self._wants_decode(packet, video):
             try:
                 frames = packet.decode()
             except av.FFmpegError as exc:  # one corrupt packet must not end the stream
@@ -330,11 +366,32 @@ class StreamReader:
                 self._online = True
                 self._set_status("online", None)
             self._call_sink(self._sink.on_packet, packet)
-            if is_video and not self.options.decode:
+            if is_video:
                 self._count_frame()
         for frame in frames:
-            self._count_frame()
+            self.frames_decoded += 1
             self._call_sink(self._sink.on_frame, frame, time.time())
+
+    def _wants_decode(self, packet: av.Packet, video: av.VideoStream) -> bool:
+        """Whether this video packet is decoded, under `IngestOptions.idle_decode`."""
+        mode = self.options.idle_decode
+        if mode == "all" or packet.size == 0:
+            return True
+        idle = self._may_reduce is not None and self._may_reduce()
+        if mode == "reduced":
+            wanted: Literal["NONREF", "DEFAULT"] = "NONREF" if idle else "DEFAULT"
+            if wanted != self._skip_frame:
+                video.codec_context.skip_frame = wanted
+                self._skip_frame = wanted
+            return True
+        if packet.is_keyframe:
+            self._synced = True
+            return True
+        if idle or not self._synced:
+            self._synced = False  # the frames after this one cannot decode before a keyframe
+            self.packets_skipped += 1
+            return False
+        return True
 
     def _count_frame(self) -> None:
         now = time.monotonic()

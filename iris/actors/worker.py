@@ -47,6 +47,8 @@ CUT_SLACK_S = 0.5
 #: Longest a manual recording left recording by a crash stays open before it is finished.
 MANUAL_MAX_S = 24 * 3600.0
 READY_TIMEOUT_S = 120.0
+#: A camera counts as watched this long after an MJPEG poll or a snapshot.
+WATCHED_S = 5.0
 
 
 class CameraWorker:
@@ -66,7 +68,9 @@ class CameraWorker:
         self.store = EventStore(self.engine, cid, config.data_root)
         self.reader = StreamReader(
             IngestOptions(url=config.source, transport=config.transport,
-                          policy=config.source_policy), sink=self)
+                          policy=config.source_policy, idle_decode=config.idle_decode),
+            sink=self, may_reduce=self._may_reduce_decode)
+        self._jpeg_asked_at = -float("inf")
         self.reid: ReidSender | None = None
         if config.reid_enabled and embedder is not None and identity is not None:
             self.reid = ReidSender(cid, embedder, identity, config.faces_enabled,
@@ -147,6 +151,8 @@ class CameraWorker:
             "reason": reason,
             "frames_decoded": self.frames.seq,
             "frames_dropped": self.detection.frames_dropped,
+            "frames_not_decoded": self.reader.packets_skipped,
+            "detections_cropped": self.detection.cropped,
             "detections": self.detection.detections,
             "skipped_static": self.detection.skipped_static,
             "detect_latency_ms": round(self.detection.latency_ms, 1),
@@ -157,7 +163,15 @@ class CameraWorker:
 
     # ------------------------------------------------------------------ live
     def latest_jpeg(self, after_seq: int, timeout: float) -> tuple[int, bytes] | None:
+        self._jpeg_asked_at = time.monotonic()
         return self.frames.jpeg(after_seq, timeout)
+
+    def _may_reduce_decode(self) -> bool:
+        """Idle and unwatched: no motion, no open event, the newest frame analysed, no MJPEG
+        poll or snapshot for `WATCHED_S` and no live MP4 session (ingest decodes less)."""
+        return (self.detection.idle and self.detection.analysed_seq >= self.frames.seq
+                and time.monotonic() - self._jpeg_asked_at > WATCHED_S
+                and not self.live.running)
 
     # ------------------------------------------------------------------ manual recording
     def record_stop(self, started_at: float) -> dict[str, Any]:
