@@ -34,10 +34,14 @@ const cameras = {
   detectClasses: (opts) => get("/api/cameras/detect/classes", opts),
 };
 
-/** /api/events: recordings, newest first; their clips (Range) and thumbnails. */
+/** /api/events: recordings, newest first; their clips (Range) and thumbnails; their review. */
 const events = {
-  /** `query`: camera_id, person_id, label, from, to, limit, offset. */
+  /** `query`: camera_id, person_id, label, zone, severity (alert|detection), reviewed (true|false), from, to, limit, offset. */
   list: (query, opts) => get("/api/events", { ...opts, query }),
+  /** Mark events reviewed (`reviewed` true) or not: at most 1000 ids; answers {updated}. */
+  review: (ids, reviewed) => post("/api/events/review", { ids, reviewed }),
+  /** {total, by_camera: {"<camera id>": n}}: what is left to review. */
+  unreviewed: (opts) => get("/api/events/unreviewed", opts),
   get: (eventId, opts) => get(`/api/events/${id(eventId)}`, opts),
   remove: (eventId) => del(`/api/events/${id(eventId)}`),
   bulkDelete: (ids) => post("/api/events/bulk-delete", { ids }),

@@ -3,6 +3,7 @@
 import { confirmDialog } from "../components/dialog.js";
 import { backLink, emptyState, field, h, loadOrExplain, pageHeader, replace, spinner } from "../components/dom.js";
 import { toast, toastError } from "../components/toast.js";
+import { zoneEditor } from "../components/zone-editor.js";
 import { api } from "../endpoints.js";
 
 /** The contract's tuning fields with their ranges and create defaults. */
@@ -90,6 +91,7 @@ export async function mount(root, { arg, signal, rerender }) {
   const selected = camera ? (camera.trigger_classes || "").split(",").filter(Boolean) : detect.default || ["person"];
   const classes = [...new Set([...(detect.classes || []), ...selected])];
   const picker = classPicker(classes, selected);
+  const zones = camera ? zoneEditor(camera, { labels: selected }) : null;
   const formError = h("p", { class: "form-error", role: "alert", hidden: true });
   const urlInput = h("input", {
     class: "input mono", type: "text", name: "rtsp_url", required: isNew, value: current.rtsp_url || "",
@@ -119,6 +121,11 @@ export async function mount(root, { arg, signal, rerender }) {
         ? h("p", { class: "notice" }, `The detector is unavailable${detect.reason ? ` (${detect.reason})` : ""}: cameras trigger on motion until it is back.`)
         : h("p", { class: "muted small", text: "Objects that start a recording. Stored as a comma-separated list." }),
       picker.el),
+    h("section", { class: "card zones-card" }, h("h2", { text: "Zones and masks" }),
+      h("p", { class: "muted small", text: zones
+        ? "Masks hide swaying trees or a busy road from motion detection. Zones say where objects count; a required zone must be entered before an event starts."
+        : "Add the camera first: then draw zones and masks on its picture here." }),
+      zones ? zones.el : null),
     Object.entries(groups).map(([name, fields]) => h("section", { class: "card" }, h("h2", { text: name }), h("div", { class: "form-grid" }, fields))),
     formError,
     h("div", { class: "form-actions" }, h("a", { class: "btn btn-ghost", href: "#/cameras" }, "Cancel"), saveBtn));
@@ -126,8 +133,15 @@ export async function mount(root, { arg, signal, rerender }) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!form.reportValidity()) return;
-    const body = readForm(form, picker);
     formError.hidden = true;
+    let body;
+    try {
+      body = { ...readForm(form, picker), ...(zones ? zones.value() : {}) };
+    } catch (error) { // a shape still being drawn, a zone without a name
+      formError.textContent = error.message;
+      formError.hidden = false;
+      return;
+    }
     const repointed = !isNew && body.rtsp_url && !body.rtsp_url.includes(MASK) && body.rtsp_url !== current.rtsp_url;
     if (repointed && !(await confirmDialog({
       title: "Point this camera somewhere else?",
@@ -144,6 +158,7 @@ export async function mount(root, { arg, signal, rerender }) {
     } catch (error) {
       formError.textContent = error.message;
       formError.hidden = false;
+      if (zones) zones.showError(error);
       toastError(isNew ? "The camera could not be added" : "The camera could not be saved", error);
     } finally {
       saveBtn.disabled = false;

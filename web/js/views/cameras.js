@@ -5,6 +5,7 @@ import { emptyState, h, loadAndRefresh, pageHeader, replace, spinner } from "../
 import { ago } from "../components/format.js";
 import { statusBadge } from "../components/status.js";
 import { toast, toastError } from "../components/toast.js";
+import { showUnreviewed } from "../components/unreviewed.js";
 import { api } from "../endpoints.js";
 
 const REFRESH_MS = 5000;
@@ -76,5 +77,9 @@ export async function mount(root, { signal, rerender }) {
       h("tbody", {}, cameras.map((camera) => row(camera, remove))))));
   }
 
-  return loadAndRefresh(load, body, rerender, REFRESH_MS);
+  const loadWithCounts = async () => {
+    await load();
+    await showUnreviewed(body, (tr) => tr.firstElementChild, { signal }); // "3 new" beside the name
+  };
+  return loadAndRefresh(loadWithCounts, body, rerender, REFRESH_MS);
 }
