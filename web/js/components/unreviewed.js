@@ -1,4 +1,4 @@
-// Unreviewed events per camera (GET /api/events/unreviewed): a badge beside a camera's name in
+// Unreviewed events per camera (api.events.unreviewed): a badge beside a camera's name in
 // the cameras list and on its live tile, linking to those events.
 
 import { api } from "../endpoints.js";
