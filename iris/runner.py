@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from iris.layout import Layout
 from iris.settings import (
     API_KEY_FILE,
     GATEWAY_SECRET_FILE,
@@ -56,6 +57,16 @@ def check_exposure(settings: Settings) -> None:
             "127.0.0.1 (behind nginx) or turn authentication on.")
 
 
+def check_notifications(settings: Settings) -> None:
+    """Refuse an `mqtt_url` or webhook Iris could never use, before anything starts."""
+    from iris.notify import NotifyConfigError, check_notify_settings
+
+    try:
+        check_notify_settings(settings)
+    except NotifyConfigError as exc:
+        raise UnsafeSettings(str(exc)) from None
+
+
 def require_ray_token_auth(environ: dict[str, str] | None = None) -> None:
     """Turn Ray's token authentication on for this process and the Ray processes it starts."""
     env = os.environ if environ is None else environ
@@ -88,6 +99,9 @@ def start_ray(settings: Settings, *, dashboard: bool | None = None) -> str | Non
     if settings.ray_address:
         context = ray.init(address=settings.ray_address, **kwargs)
     else:
+        from iris.ray_tuning import apply_one_box_env
+
+        apply_one_box_env()  # before ray.init: the Ray processes it starts inherit them
         context = ray.init(
             address="local",
             include_dashboard=with_dashboard,
@@ -113,13 +127,22 @@ def deploy(settings: Settings, dashboard_url: str | None = None, route_prefix: s
     from iris import names
     from iris.actors.identity import IdentityManager
     from iris.actors.manager import WorkerManager
+    from iris.actors.notifier import start_notifier
+    from iris.db.engine import make_engine
     from iris.serve.app import build_app
-    from iris.serve.proxy_guard import CONTROLLER_OPTIONS
+    from iris.serve.proxy_callback import CONTROLLER_OPTIONS
 
+    # The schema is created or upgraded here, once: every actor below only connects.
+    make_engine(settings.resolved_database_url).dispose()
     identity = IdentityManager.options(  # type: ignore[attr-defined]
         name=names.IDENTITY_MANAGER, namespace=settings.ray_namespace, get_if_exists=True,
         resources=HEAD_ONLY,
     ).remote(settings)
+    # Before the cameras, so each finds it (by name) when it starts; None when not configured.
+    try:
+        start_notifier(settings, HEAD_ONLY)
+    except Exception as exc:  # noqa: BLE001 - cameras record without notifications
+        log.warning("notifications not started: %s", exc)
     # The WorkerManager holds the IdentityManager's handle: a named actor whose last handle is
     # dropped is garbage-collected, and the manager lives as long as the instance.
     manager = WorkerManager.options(  # type: ignore[attr-defined]
@@ -149,6 +172,11 @@ def shutdown(manager: Any | None, stop_timeout_s: float = 30.0) -> None:
             ray.get(manager.stop_all.remote(stop_timeout_s), timeout=stop_timeout_s + 5)
         except Exception as exc:  # noqa: BLE001 - shutting down regardless
             log.warning("stopping cameras failed: %s", exc)
+    if ray.is_initialized():
+        from iris.actors.notifier import stop_notifier
+
+        # After the cameras (their last events go out), before Ray: `offline`, not the will.
+        stop_notifier(ray.get_runtime_context().namespace)
     try:
         serve.shutdown()
     finally:
@@ -181,6 +209,7 @@ def run_forever(settings: Settings, *, demo: bool = False) -> int:
     Raises `UnsafeSettings` (before anything starts) for settings Iris will not run with.
     """
     check_exposure(settings)
+    check_notifications(settings)
     prepare_data_root(settings)
     settings = ensure_gateway_secret(ensure_api_key(settings))
     write_gateway_include(settings)
@@ -189,7 +218,7 @@ def run_forever(settings: Settings, *, demo: bool = False) -> int:
     from iris.models.fetch_progress import progress_for
 
     ensure_models(settings, progress=progress_for())
-    pid_file = settings.root / "iris.pid"
+    pid_file = Layout(settings.root).pid_file
     pid_file.write_text(str(os.getpid()))
     stop = threading.Event()
 

@@ -15,7 +15,7 @@ import ray
 from sqlmodel import Session
 
 from iris.actors.hls import EnsureResult, HlsCapacity, HlsDisabled, HlsRefused, HlsSessions
-from iris.db.engine import make_engine
+from iris.db.engine import connect
 from iris.db.tables import Camera
 from iris.layout import Layout
 from iris.media import remove_tree
@@ -28,7 +28,7 @@ class HlsActor:
     """Thin shell around `HlsSessions`: DB lookups in, session calls through."""
 
     def __init__(self, settings: Settings) -> None:
-        self._engine = make_engine(settings.resolved_database_url)
+        self._engine = connect(settings.resolved_database_url)
         root = Layout(settings.root).hls()
         # A restarted actor starts empty: folders of the previous incarnation are stale.
         for folder in root.glob("*") if root.is_dir() else ():

@@ -13,7 +13,7 @@ from typing import Any
 
 import ray
 
-from iris.db.engine import make_engine
+from iris.db.engine import connect
 from iris.identity import Assignment, IdentityCore, OpResult
 from iris.settings import Settings
 from iris.types import Observation
@@ -29,7 +29,7 @@ class IdentityManager:
     """Sightings in, identities out; operator corrections; gallery rebuilt from the DB."""
 
     def __init__(self, settings: Settings) -> None:
-        self._core = IdentityCore(make_engine(settings.resolved_database_url), settings.root)
+        self._core = IdentityCore(connect(settings.resolved_database_url), settings.root)
         stats = self._core.rebuild_from_db()
         log.info("identity galleries rebuilt from the DB: %s", stats)
         self._stop = threading.Event()

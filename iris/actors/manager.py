@@ -21,7 +21,8 @@ from iris import names
 from iris.actors.camera import STOP_TIMEOUT_S, CameraActor
 from iris.actors.config import CameraConfig
 from iris.actors.fleet import Fleet, SyncOutcome
-from iris.db.engine import make_engine
+from iris.actors.notifier import find_notifier
+from iris.db.engine import connect
 from iris.messages import CameraState
 from iris.recording.runner import RetentionRunner
 from iris.settings import Settings
@@ -124,7 +125,7 @@ class WorkerManager:
                  embedder: Any = None) -> None:
         self._settings = settings
         self._identity = identity  # keeps the IdentityManager alive with the instance
-        self._engine = make_engine(settings.resolved_database_url)
+        self._engine = connect(settings.resolved_database_url)
         self._cameras = ActorLauncher(settings, identity, detector, embedder)
         self._fleet = Fleet(self._engine, settings, self._cameras)
         self._retention = RetentionRunner(self._engine, settings).start()
@@ -132,11 +133,16 @@ class WorkerManager:
     # ------------------------------------------------------------------ lifecycle
     def reconcile(self) -> list[int]:
         """Bring every camera in the DB to its desired state; returns running camera ids."""
-        return self._fleet.reconcile()
+        running = self._fleet.reconcile()
+        find_notifier(self._settings.ray_namespace).cameras_changed()
+        return running
 
     def sync(self, camera_id: int) -> SyncOutcome:
         """Match the worker to the row: "started", "restarted", "stopped" or "unchanged"."""
-        return self._fleet.sync(camera_id)
+        outcome = self._fleet.sync(camera_id)
+        # Any change of the row (a rename, new trigger labels, a delete) changes discovery.
+        find_notifier(self._settings.ray_namespace).cameras_changed()
+        return outcome
 
     def stop_all(self, timeout_s: float | None = None) -> list[int]:
         """Stop every camera worker at once, within `timeout_s` (clean shutdown).

@@ -1,5 +1,10 @@
 """Notifier: the named singleton actor that sends notifications (MQTT, webhooks).
 
+`iris up` starts it (`start_notifier`, detached, named `names.NOTIFIER` in the instance's
+namespace) when `mqtt_url` or `webhooks` are set, before the cameras; cameras and the
+WorkerManager find it by name (`find_notifier`) and get a `NullNotifyClient` when it is not
+there. On a clean stop `stop_notifier` has it say ``offline`` first.
+
 A thin shell: `iris.notify.Notifier` does the work; this wires it to the database (the camera
 list, reloaded off the actor's thread on `cameras_changed`) and to Ray. Callers never wait on
 it: `RayNotifyClient` sends every call with `.remote()` and drops the reference. Calls run one
@@ -16,7 +21,8 @@ from typing import Any
 
 import ray
 
-from iris.db.engine import make_engine
+from iris import names
+from iris.db.engine import connect
 from iris.notify import (
     CameraReloader,
     Notifier,
@@ -24,6 +30,7 @@ from iris.notify import (
     NotifyPolicy,
     NullNotifyClient,
     load_cameras,
+    notify_enabled,
     public_event,
 )
 from iris.notify.payload import EventLike
@@ -31,17 +38,19 @@ from iris.settings import EventChange, Settings
 
 log = logging.getLogger("iris.notify")
 
-NOTIFIER_NAME = "Notifier"
+#: It waits on sockets almost all the time.
+NOTIFIER_NUM_CPUS = 0.05
+CLOSE_TIMEOUT_S = 15.0
 
 
 @ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)  # type: ignore[call-overload]
 class NotifierActor:
-    """MQTT and webhook fan-out for one Iris instance (`NOTIFIER_NAME` in its namespace)."""
+    """MQTT and webhook fan-out for one Iris instance (`names.NOTIFIER` in its namespace)."""
 
     def __init__(self, settings: Settings, policy: NotifyPolicy | None = None) -> None:
         # `policy` is for tests (their receivers live on loopback); Iris passes none.
         self._notifier = Notifier.from_settings(settings, policy)
-        engine = make_engine(settings.resolved_database_url)
+        engine = connect(settings.resolved_database_url)
         self._notifier.start()
         self._reloader = CameraReloader(lambda: load_cameras(engine, settings),
                                         self._notifier.set_cameras)
@@ -116,3 +125,49 @@ class RayNotifyClient:
 def notify_client(handle: Any | None) -> NotifyClient:
     """The client for a Notifier handle, or one that does nothing when there is none."""
     return NullNotifyClient() if handle is None else RayNotifyClient(handle)
+
+
+def start_notifier(settings: Settings, resources: dict[str, float] | None = None) -> Any | None:
+    """Start the instance's Notifier (detached, named) when notifications are configured;
+    returns its handle, None when nothing is configured.
+
+    A Notifier left by an earlier start of this instance is replaced: it holds the settings of
+    that start. Call it after `check_notify_settings` has accepted the settings.
+    """
+    if not notify_enabled(settings):
+        return None
+    namespace = settings.ray_namespace
+    try:
+        leftover = ray.get_actor(names.NOTIFIER, namespace=namespace)
+    except ValueError:
+        pass
+    else:
+        ray.kill(leftover, no_restart=True)
+    handle = NotifierActor.options(  # type: ignore[attr-defined]
+        name=names.NOTIFIER, namespace=namespace, lifetime="detached",
+        num_cpus=NOTIFIER_NUM_CPUS, resources=dict(resources or {}),
+    ).remote(settings)
+    ray.get(handle.pid.remote(), timeout=60)  # constructed: cameras find it from now on
+    return handle
+
+
+def stop_notifier(namespace: str, timeout_s: float = CLOSE_TIMEOUT_S) -> None:
+    """Have the Notifier say ``offline`` and stop, then end it (a clean shutdown)."""
+    try:
+        handle = ray.get_actor(names.NOTIFIER, namespace=namespace)
+    except ValueError:
+        return
+    try:
+        ray.get(handle.close.remote(), timeout=timeout_s)
+    except Exception as exc:  # noqa: BLE001 - its last will says offline all the same
+        log.warning("notifier did not close cleanly: %s", exc)
+    ray.kill(handle, no_restart=True)
+
+
+def find_notifier(namespace: str) -> NotifyClient:
+    """The client cameras and the WorkerManager call: the running Notifier's, else a no-op."""
+    try:
+        handle = ray.get_actor(names.NOTIFIER, namespace=namespace)
+    except ValueError:
+        return NullNotifyClient()
+    return RayNotifyClient(handle)

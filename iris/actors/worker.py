@@ -27,10 +27,12 @@ from iris.actors.ingest import IngestOptions, StreamReader
 from iris.actors.live_frames import LatestFrame
 from iris.actors.recorder import EventClosed, EventOpened, EventUpdated, RecorderEvent
 from iris.actors.reid import EmbedderClient, IdentityClient, ReidSender
-from iris.db.engine import make_engine
+from iris.db.engine import connect
 from iris.identity import Assignment
 from iris.layout import Layout
 from iris.live.fmp4 import LiveMp4
+from iris.notify.camera_notices import CameraNotices, event_loader
+from iris.notify.client import NotifyClient, NullNotifyClient
 from iris.recording.cache import cut_clip
 from iris.recording.camera import CameraRecording
 from iris.recording.clip import ClipUnavailable
@@ -56,16 +58,19 @@ class CameraWorker:
 
     def __init__(self, config: CameraConfig, detector: DetectorClient | None = None,
                  embedder: EmbedderClient | None = None,
-                 identity: IdentityClient | None = None) -> None:
+                 identity: IdentityClient | None = None,
+                 notify: NotifyClient | None = None) -> None:
         self.config = config
         cid = config.camera_id
         self.layout = Layout(config.data_root)
-        self.engine = make_engine(config.database_url)
+        self.engine = connect(config.database_url)
         self.recording = CameraRecording(engine=self.engine, layout=self.layout, camera_id=cid,
                                          segment_seconds=config.segment_seconds)
         self.frames = LatestFrame()
         self.live = LiveMp4()  # fragmented MP4 for live viewers, muxed only while watched
         self.store = EventStore(self.engine, cid, config.data_root)
+        # MQTT and webhooks, off the camera's threads (a no-op without a notifier)
+        self.notices = CameraNotices(cid, notify or NullNotifyClient(), event_loader(self.engine))
         self.reader = StreamReader(
             IngestOptions(url=config.source, transport=config.transport,
                           policy=config.source_policy, idle_decode=config.idle_decode),
@@ -92,6 +97,7 @@ class CameraWorker:
         if not self.recording.wait_ready(READY_TIMEOUT_S):
             log.warning("camera %s: recording store still reconciling", self.config.camera_id)
         self._recover_unfinished()
+        self.notices.watch(self.frames.overlays, self._stop)
         thread = threading.Thread(target=self.detection.run, args=(self._stop,),
                                   name="detection", daemon=True)
         thread.start()
@@ -108,6 +114,7 @@ class CameraWorker:
         with self._writer_lock:
             self.recording.close(finalize=True)
         self._event_jobs.shutdown(wait=True)
+        self.notices.close()
         self.recording.stop()
         if self.reid is not None:
             self.reid.stop()
@@ -130,6 +137,7 @@ class CameraWorker:
     def on_status(self, status: str, reason: str | None) -> None:
         if status == "error" and reason:
             self.recording.note_outage(reason)
+        self.notices.status(status)
         log.info("camera %s: %s%s", self.config.camera_id, status,
                  f" ({reason})" if reason else "")
 
@@ -236,6 +244,8 @@ class CameraWorker:
             assert target is not None
             self.store.link(target, identity_id=assignment.identity_id,
                             person_id=assignment.person_id)
+            if target == self._open_event:
+                self.notices.event("update", target)
 
     # ------------------------------------------------------------------ detection events
     def _on_events(self, events: list[RecorderEvent], kind: str) -> None:
@@ -243,7 +253,9 @@ class CameraWorker:
             if isinstance(event, EventOpened):
                 self._open_event = self.store.open(
                     kind=kind, label=event.label, score=event.score, ts=event.first_seen,
-                    clip_start=event.first_seen - self.config.pre_seconds)
+                    clip_start=event.first_seen - self.config.pre_seconds,
+                    severity=event.severity, zones=event.zones)
+                self.notices.event("new", self._open_event)
                 if self.reid is not None:
                     for assignment in self.reid.live_assignments(event.first_seen):
                         self._on_assigned(assignment, self._open_event)
@@ -272,8 +284,10 @@ class CameraWorker:
         if not self.store.finish(event_id, ts=event.first_seen, end_ts=event.last_seen,
                                  duration=end - event.clip_start, clip_path=None,
                                  thumb_path=thumb, label=event.label, score=event.score,
-                                 clip_start=event.clip_start, clip_end=end):
+                                 clip_start=event.clip_start, clip_end=end,
+                                 severity=event.severity, zones=event.zones):
             return
+        self.notices.event("end", event_id)
         self.events_recorded += 1
         log.info("camera %s: %s event %s recorded (%.1f s of footage)", self.config.camera_id,
                  event.label, event_id, end - event.clip_start)
@@ -324,6 +338,7 @@ class CameraWorker:
             self.store.finish(event.id, ts=event.ts.timestamp(), end_ts=end,
                               duration=end - start, clip_path=None, thumb_path=thumb,
                               clip_start=start, clip_end=end)
+            self.notices.event("end", event.id)
             log.info("camera %s: recovered event %s after an unclean stop (%.1f s)",
                      self.config.camera_id, event.id, end - start)
 

@@ -22,6 +22,7 @@ from typing import Any, Literal
 import httpx
 
 from iris.cli.api import api_key, base_url
+from iris.layout import Layout
 from iris.models.fetch import sha256_of
 from iris.models.fetch_install import read_lock
 from iris.models.fetch_plan import Need, lock_path, plan
@@ -204,7 +205,7 @@ def _check_pack(faces: Need) -> Check:
 def iris_pid(settings: Settings) -> int | None:
     """The pid of this data dir's `iris up`, when it is alive."""
     try:
-        pid = int((settings.root / "iris.pid").read_text().strip())
+        pid = int(Layout(settings.root).pid_file.read_text().strip())
         os.kill(pid, 0)
     except (OSError, ValueError):
         return None

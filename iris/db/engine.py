@@ -18,8 +18,13 @@ from iris.db import tables  # noqa: F401  (registers the tables on SQLModel.meta
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine and the schema; SQLite gets WAL, a busy timeout and enforced FKs."""
+def connect(url: str) -> Engine:
+    """An engine over an existing schema; SQLite gets WAL, a busy timeout and enforced FKs.
+
+    Processes of a running Iris (camera actors, the ingress, the managers) connect: the schema
+    was created and upgraded once at start-up (`make_engine` in the runner), so they never race
+    on DDL.
+    """
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if parsed.get_backend_name() == "sqlite":
@@ -29,6 +34,12 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def make_engine(url: str) -> Engine:
+    """An engine with the schema created or upgraded: start-up, tools and tests."""
+    engine = connect(url)
     create_schema(engine)
     return engine
 

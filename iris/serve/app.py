@@ -10,7 +10,7 @@ from ray.serve import Application
 from ray.serve.handle import DeploymentHandle
 
 from iris import names
-from iris.db.engine import make_engine
+from iris.db.engine import connect
 from iris.serve.api import create_api
 from iris.serve.detector import Detector
 from iris.serve.embedder import Embedder
@@ -25,7 +25,7 @@ def ingress_api(settings: Settings, detector: DeploymentHandle, embedder: Deploy
     """The API over a `RayRuntime` that calls the model deployments through these handles."""
     from iris.serve.ray_runtime import RayRuntime
 
-    engine = make_engine(settings.resolved_database_url)
+    engine = connect(settings.resolved_database_url)
     runtime = RayRuntime(settings, detector=detector, embedder=embedder,
                          fallback=OfflineRuntime(engine, settings.root),
                          dashboard_url=dashboard_url)

@@ -14,9 +14,7 @@ as a stopped one). Closing tells the proxy the client disconnected, which cancel
 request exactly as a real disconnect does, and drops whatever is still queued; the proxy then
 returns without finishing the response, so uvicorn closes the connection.
 
-`iris.runner.deploy` installs `proxy_middlewares` through Serve's
-`RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH`, set for the Serve controller (whose proxies inherit
-its environment) by `CONTROLLER_OPTIONS`.
+`iris.serve.proxy_callback` installs the guard in every proxy.
 """
 
 from __future__ import annotations
@@ -27,8 +25,6 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from starlette.middleware import Middleware
-
 log = logging.getLogger("iris.proxy")
 
 Message = MutableMapping[str, Any]
@@ -38,10 +34,6 @@ ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
 
 WRITE_TIMEOUT_HEADER = b"x-iris-write-timeout"
 SENT_AT_KEY = "iris.sent_at"
-CALLBACK = "iris.serve.proxy_guard:proxy_middlewares"
-CONTROLLER_OPTIONS: dict[str, Any] = {
-    "runtime_env": {"env_vars": {"RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH": CALLBACK}}}
-"""`serve.start(controller_options=...)`: the controller's proxies install the guard."""
 
 _DISCONNECT: Message = {"type": "http.disconnect"}
 
@@ -133,14 +125,3 @@ def _take_timeout(start: Message) -> float | None:
         kept.append((name, value))
     start["headers"] = kept
     return timeout if timeout is not None and timeout > 0 else None
-
-
-def proxy_middlewares() -> list[Middleware]:
-    """Serve's HTTP proxy callback: the middlewares every proxy wraps its app in.
-
-    Serve wraps in list order, so the last is outermost: the guard bounds the writes of the
-    live streams the relay (`iris.serve.relay`) sends from the proxy too.
-    """
-    from iris.serve.relay import LiveRelay
-
-    return [Middleware(LiveRelay), Middleware(WriteTimeoutGuard)]

@@ -10,7 +10,7 @@ The protocol. The proxy marks every request it forwards with ``X-Iris-Relay-Capa
 authentication, the 404/409/503 answers, the stream caps — and answers 200 with
 ``X-Iris-Relay: kind=…; camera=…; namespace=…; fps=…`` and a body that sends nothing until the
 client leaves, which keeps the viewer's slot held in the ingress (`relayed_body`). `LiveRelay`,
-a middleware of the proxy (installed by `iris.serve.proxy_guard.proxy_middlewares`, inside the
+a middleware of the proxy (installed by `iris.serve.proxy_callback.proxy_middlewares`, inside the
 write-timeout guard, which still bounds every write), takes the header off, sends the response
 start and streams the camera's bytes from this proxy's own pollers: the same hubs the ingress
 uses, one poller per camera and kind, fanned out to this proxy's viewers. When its stream ends

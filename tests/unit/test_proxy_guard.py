@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
+from iris.serve.proxy_callback import proxy_middlewares
 from iris.serve.proxy_guard import (
     SENT_AT_KEY,
     WRITE_TIMEOUT_HEADER,
     WriteTimeoutGuard,
-    proxy_middlewares,
     stamp,
     write_timeout_header,
 )
