@@ -149,6 +149,10 @@ class Settings(BaseSettings):
         "keyframes", description="Decoding of a camera with no motion, no open event and no "
                                  "live viewer: all frames, reduced (frames nothing refers to are "
                                  "skipped), or keyframes only. Recording keeps every packet.")
+    stationary_seconds: float = Field(
+        30.0, ge=0, le=86400, description="A tracked object that has not moved this long "
+                                          "stops holding an event open and does not trigger "
+                                          "until it moves again; 0 = off.")
     status_stale_seconds: float = Field(30.0, gt=0, le=3600)
     heartbeat_seconds: float = Field(1.0, gt=0, le=60)
     segment_seconds: float = Field(

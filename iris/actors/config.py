@@ -8,6 +8,7 @@ from pathlib import Path
 from iris.db.tables import Camera
 from iris.settings import Settings
 from iris.sources import SourcePolicy
+from iris.zones import ObjectFilter, Polygon, Zone, check_polygon
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,11 @@ class CameraConfig:
     ray_namespace: str
     detect_crop: bool = True
     idle_decode: str = "all"
+    motion_masks: tuple[Polygon, ...] = ()
+    zones: tuple[Zone, ...] = ()
+    required_zones: tuple[str, ...] = ()
+    object_filters: tuple[tuple[str, ObjectFilter], ...] = ()  # (label, filter), sorted
+    stationary_seconds: float = 0.0
 
     @classmethod
     def resolve(cls, camera: Camera, settings: Settings) -> CameraConfig:
@@ -73,6 +79,13 @@ class CameraConfig:
             ray_namespace=settings.ray_namespace,
             detect_crop=settings.detect_crop,
             idle_decode=settings.idle_decode,
+            motion_masks=tuple(check_polygon(p) for p in camera.motion_masks or ()),
+            zones=tuple(Zone.from_dict(z) for z in camera.zones or ()),
+            required_zones=tuple(camera.required_zones or ()),
+            object_filters=tuple(sorted(
+                (label, ObjectFilter.from_dict(rule))
+                for label, rule in (camera.object_filters or {}).items())),
+            stationary_seconds=settings.stationary_seconds,
         )
 
     def as_dict(self) -> dict[str, object]:

@@ -22,6 +22,7 @@ from iris.actors.regions import Crop, choose_crop
 from iris.actors.tracker import Tracker, TrackerConfig
 from iris.models.letterbox import letterbox
 from iris.types import Detections
+from iris.zones import StationaryWatch, ZoneMonitor, apply_filters
 
 log = logging.getLogger("iris.detection")
 
@@ -73,8 +74,12 @@ class DetectionLoop:
         self.detector = detector
         self.sink = sink
         self.on_tracked = on_tracked
-        self.motion = MotionGate(learning_rate=motion_learning_rate(config.detect_interval))
+        self.motion = MotionGate(learning_rate=motion_learning_rate(config.detect_interval),
+                                 masks=config.motion_masks)
         self.tracker = Tracker(TrackerConfig(min_hits=1))
+        self.filters = dict(config.object_filters)
+        self.zones = ZoneMonitor(config.zones, config.required_zones)
+        self.stationary = StationaryWatch(config.stationary_seconds)
         self.names: list[str] = []
         self.mode = "motion"
         self.reason: str | None = "detector not checked yet"
@@ -176,8 +181,13 @@ class DetectionLoop:
                 return None
             return self._detect(frame, now)
         dets = self.motion.detections() if moving else Detections.empty()
-        self.frames.annotate(dets, dets.labels(MOTION_NAMES))
-        return self.recorder.update(now, dets, MOTION_NAMES, frame)
+        labels = dets.labels(MOTION_NAMES)
+        # Motion is not an object: masks gate it, required zones only grade it (an alert
+        # when a motion box stands in one).
+        verdict = self.zones.update(now, dets, labels, frame.shape[1], frame.shape[0])
+        self.frames.annotate(dets, labels, verdict.zones)
+        return self.recorder.update(now, dets, MOTION_NAMES, frame,
+                                    alerting=verdict.in_required, zones=verdict.zones)
 
     def _detect(self, frame: np.ndarray, now: float) -> list[RecorderEvent]:
         assert self.detector is not None
@@ -191,10 +201,19 @@ class DetectionLoop:
         dets = dets.from_letterbox(box)
         if crop is not None:
             dets = crop.to_frame(dets)
+        width, height = frame.shape[1], frame.shape[0]
+        if self.filters:
+            dets = apply_filters(dets, dets.labels(self.names), self.filters, width, height)
         tracked = self.tracker.update(dets, now)
         labels = tracked.labels(self.names)
-        self.frames.annotate(tracked, labels)
-        events = self.recorder.update(now, tracked, self.names, frame)
+        verdict = self.zones.update(now, tracked, labels, width, height)
+        parked = self.stationary.update(now, tracked)
+        self.frames.annotate(tracked, labels, verdict.zones)
+        # An object triggers once it qualified for a required zone (all do without any) and
+        # while it is not parked; a parked one neither holds the event nor opens another.
+        events = self.recorder.update(now, tracked, self.names, frame,
+                                      eligible=verdict.qualified & ~parked,
+                                      alerting=verdict.qualified, zones=verdict.zones)
         if self.on_tracked is not None and len(tracked):
             self.on_tracked(now, tracked, labels, frame)
         return events

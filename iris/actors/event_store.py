@@ -7,6 +7,7 @@ NULL while it lasts); its clip is cut from the store when someone asks for it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from iris.db.events import zones_text
 from iris.db.tables import Event, Person
 from iris.media import remove_file
 
@@ -44,12 +46,14 @@ class EventStore:
         self.root = root
 
     def open(self, *, kind: str, label: str, score: float | None, ts: float,
-             clip_start: float | None = None) -> int:
-        """An in-progress event row: visible at once, its footage from `clip_start` on kept by
-        retention until it is finished."""
+             clip_start: float | None = None, severity: str = "alert",
+             zones: Sequence[str] = ()) -> int:
+        """An in-progress event row, not reviewed: visible at once, its footage from
+        `clip_start` on kept by retention until it is finished."""
         with Session(self.engine) as session:
             event = Event(camera_id=self.camera_id, kind=kind, label=label, score=score,
-                          ts=_dt(ts), in_progress=True, clip_start=clip_start)
+                          ts=_dt(ts), in_progress=True, clip_start=clip_start,
+                          severity=severity, zones=zones_text(zones))
             session.add(event)
             session.commit()
             assert event.id is not None
@@ -58,10 +62,12 @@ class EventStore:
     def finish(self, event_id: int, *, ts: float, end_ts: float, duration: float,
                clip_path: str | None, thumb_path: str | None, label: str | None = None,
                score: float | None = None, clip_start: float | None = None,
-               clip_end: float | None = None, keep_range: bool = False) -> bool:
+               clip_end: float | None = None, keep_range: bool = False,
+               severity: str | None = None, zones: Sequence[str] | None = None) -> bool:
         """Close the event with its footage range (or a clip file of its own) and thumbnail;
         False when the row was deleted meanwhile. `keep_range` leaves the stored range as it
-        is; otherwise clip_start/clip_end replace it (None: no footage)."""
+        is; otherwise clip_start/clip_end replace it (None: no footage). `severity` and
+        `zones`, when given, replace what the open stored."""
         values: dict[str, object] = {
             "ts": _dt(ts), "end_ts": _dt(end_ts), "duration": duration,
             "clip_path": clip_path, "thumb_path": thumb_path, "in_progress": False}
@@ -69,6 +75,10 @@ class EventStore:
             values |= {"clip_start": clip_start, "clip_end": clip_end}
         if label is not None:
             values["label"] = label
+        if severity is not None:
+            values["severity"] = severity
+        if zones is not None:
+            values["zones"] = zones_text(zones)
         with Session(self.engine) as session:
             if score is not None:
                 current = session.execute(
@@ -97,7 +107,8 @@ class EventStore:
         key = _dt(started_at)
         with Session(self.engine, expire_on_commit=False) as session:
             event = Event(camera_id=self.camera_id, kind="manual", label="manual", ts=key,
-                          in_progress=True, manual_started_at=key, clip_start=clip_start)
+                          in_progress=True, manual_started_at=key, clip_start=clip_start,
+                          severity="alert")
             session.add(event)
             try:
                 session.commit()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 
 import av
 import cv2
@@ -79,10 +80,12 @@ class LatestFrame:
             return self._cond.wait_for(lambda: self.seq > after_seq and self._frame is not None,
                                        timeout=timeout)
 
-    def annotate(self, detections: Detections, labels: list[str]) -> None:
-        """Boxes to draw on the next JPEGs (frame coordinates) and to send to overlays."""
+    def annotate(self, detections: Detections, labels: list[str],
+                 zones: Sequence[tuple[str, ...]] | None = None) -> None:
+        """Boxes to draw on the next JPEGs (frame coordinates) and to send to overlays, with
+        the zones each box is in."""
         self._overlay = (time.time(), detections, labels)
-        self.overlays.publish(detections, labels, *self.size())
+        self.overlays.publish(detections, labels, *self.size(), zones=zones)
 
     def size(self) -> tuple[int, int]:
         """(width, height) of the newest frame; (0, 0) before the first."""

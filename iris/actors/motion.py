@@ -4,7 +4,9 @@ Frames shrink to a small grey image (160 px wide by default), are blurred to swa
 noise and compared with a running-average background. The fraction of changed pixels is the
 motion score; motion "holds" for a short time after the last change so a person pausing
 mid-walk keeps the detector running. The changed regions double as ``motion`` boxes for
-cameras that trigger on motion alone (no detector weights). No Ray, no I/O.
+cameras that trigger on motion alone (no detector weights). Motion masks (polygons of the
+frame, e.g. trees in wind) are rasterised once at the small size and their pixels never count
+as changed: they neither wake the detector nor make motion boxes. No Ray, no I/O.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from iris.types import Detections
+from iris.zones import Polygon, keep_mask
 
 MOTION_LABEL = "motion"
 MOTION_NAMES = [MOTION_LABEL]
@@ -40,6 +43,7 @@ class MotionGate:
         hold_seconds: float = 2.0,
         min_box_fraction: float = 0.0005,
         lighting_threshold: float = 0.8,
+        masks: tuple[Polygon, ...] = (),
     ) -> None:
         """Configure the gate.
 
@@ -54,7 +58,8 @@ class MotionGate:
             min_box_fraction: smallest motion box, as a fraction of the frame, to report.
             lighting_threshold: a change over this fraction of the frame is a lighting change
                 (day/night switch, exposure jump, headlights): the background is replaced and
-                no motion is reported for it.
+                no motion is reported for it. Measured over the unmasked part of the frame.
+            masks: polygons (normalised to the frame) where motion is ignored.
 
         Raises:
             ValueError: out-of-range settings.
@@ -84,6 +89,9 @@ class MotionGate:
         self.hold_seconds = hold_seconds
         self.min_box_fraction = min_box_fraction
         self.lighting_threshold = lighting_threshold
+        self.masks = masks
+        self._keep: npt.NDArray[np.uint8] | None = None  # 1 where motion counts, at small size
+        self._keep_fraction = 1.0
         self.score = 0.0
         self.moving = False
         self._background: npt.NDArray[np.float32] | None = None
@@ -126,11 +134,17 @@ class MotionGate:
             self.reset()
             self._background = grey
             self._source_shape = shape
+            self._keep = keep_mask(self.masks, grey.shape[1], grey.shape[0])
+            self._keep_fraction = 1.0 if self._keep is None else float(self._keep.mean())
             return False
         diff = cv2.absdiff(grey, self._background)
         mask = (diff > self.pixel_threshold).astype(np.uint8)
+        if self._keep is not None:
+            np.bitwise_and(mask, self._keep, out=mask)
+        # The score stays a share of the whole frame (area_threshold means the same masked or
+        # not); a lighting change is judged on the part that is analysed.
         self.score = float(mask.mean())
-        if self.score >= self.lighting_threshold:
+        if self.score >= self.lighting_threshold * self._keep_fraction:
             self._background = grey
             self._mask = None
             self.moving = False

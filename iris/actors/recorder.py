@@ -7,12 +7,18 @@ sighting. The clip window is ``[first_seen - pre_seconds, last_seen + post_secon
 event may not open until ``trigger_cooldown`` seconds after the previous one closed. It also
 keeps the best-scoring detection for the thumbnail. No Ray, no I/O: the camera acts on the
 returned events.
+
+The camera's zone rules arrive per detection (`iris.zones`): ``eligible`` says whether a
+detection may trigger or hold the event at all (it qualified for a required zone, it is not a
+parked object), ``alerting`` whether it makes the event an alert, and ``zones`` the zones it
+is in. An event is an ``alert`` once any triggering detection of it was alerting, else a
+``detection``; its zones are those any object was in while it lasted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -65,6 +71,8 @@ class EventOpened:
         first_seen: when that object was first seen (seconds).
         opened_at: when the trigger fired.
         track_id: its tracker id, if the detections were tracked.
+        severity: ``alert`` or ``detection`` so far.
+        zones: the zones objects were in at the open.
     """
 
     label: str
@@ -72,6 +80,8 @@ class EventOpened:
     first_seen: float
     opened_at: float
     track_id: int | None = None
+    severity: str = "alert"
+    zones: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,6 +110,8 @@ class EventClosed:
         clip_end: ``last_seen + post_seconds``.
         best_box: box of the best detection, in the frame it was found in.
         best_frame: what the camera passed with that detection (frame or crop callback).
+        severity: ``alert`` or ``detection``.
+        zones: the zones objects entered while it lasted, in order of entry.
     """
 
     label: str
@@ -111,6 +123,8 @@ class EventClosed:
     clip_end: float
     best_box: Box
     best_frame: object | None = None
+    severity: str = "alert"
+    zones: tuple[str, ...] = ()
 
 
 RecorderEvent = EventOpened | EventUpdated | EventClosed
@@ -125,6 +139,18 @@ class _OpenEvent:
     best_box: Box
     best_frame: object | None
     labels: list[str] = field(default_factory=list)
+    alert: bool = True
+    zones: list[str] = field(default_factory=list)
+
+    @property
+    def severity(self) -> str:
+        return "alert" if self.alert else "detection"
+
+    def enter(self, zones: Sequence[tuple[str, ...]]) -> None:
+        for names in zones:
+            for name in names:
+                if name not in self.zones:
+                    self.zones.append(name)
 
 
 def _box(row: np.ndarray) -> Box:
@@ -153,6 +179,10 @@ class TrackRecorder:
         detections: Detections,
         names: Sequence[str],
         frame: object | None = None,
+        *,
+        eligible: np.ndarray | None = None,
+        alerting: np.ndarray | None = None,
+        zones: Sequence[tuple[str, ...]] | None = None,
     ) -> list[RecorderEvent]:
         """Feed one detection frame (the detector ran on it, whatever it found).
 
@@ -164,6 +194,9 @@ class TrackRecorder:
             names: class names for ``detections.class_id``.
             frame: kept, untouched, if this frame holds the best detection (a frame array, or
                 a callable that crops it later).
+            eligible: per detection, whether it may trigger or hold the event (None: all).
+            alerting: per detection, whether it makes the event an alert (None: all).
+            zones: per detection, the zones it is in now (None: none).
 
         Returns:
             The events this frame caused, in order (a close can precede an open).
@@ -171,18 +204,26 @@ class TrackRecorder:
         events = self.tick(now)
         labels = detections.labels(names)
         triggers = self.config.triggers
-        hits = [i for i, label in enumerate(labels) if label in triggers]
+        hits = [i for i, label in enumerate(labels)
+                if label in triggers and (eligible is None or bool(eligible[i]))]
         self._count_streaks(now, detections, labels, hits)
         self._last_frame = now
+        if self._event is not None and zones is not None:
+            self._event.enter(zones)
         if not hits:
             return events
+        alert = alerting is None or any(bool(alerting[i]) for i in hits)
         if self._event is None:
-            opened = self._maybe_open(now, detections, labels, hits, frame)
+            opened = self._maybe_open(now, detections, labels, hits, frame, alert)
             if opened is not None:
+                if zones is not None and self._event is not None:
+                    self._event.enter(zones)
+                    opened = replace(opened, zones=tuple(self._event.zones))
                 events.append(opened)
             return events
         event = self._event
         event.last_seen = now
+        event.alert = event.alert or alert
         for i in hits:
             if labels[i] not in event.labels:
                 event.labels.append(labels[i])
@@ -238,6 +279,7 @@ class TrackRecorder:
         labels: list[str],
         hits: list[int],
         frame: object | None,
+        alert: bool = True,
     ) -> EventOpened | None:
         if now < self._cooldown_until:
             return None
@@ -259,6 +301,7 @@ class TrackRecorder:
             best_box=_box(dets.xyxy[best]),
             best_frame=frame,
             labels=[label] + [lb for lb in dict.fromkeys(labels[i] for i in hits) if lb != label],
+            alert=alert,
         )
         return EventOpened(
             label=label,
@@ -266,6 +309,7 @@ class TrackRecorder:
             first_seen=first_seen,
             opened_at=now,
             track_id=None if tid < 0 else tid,
+            severity=self._event.severity,
         )
 
     def _close(self) -> EventClosed:
@@ -287,4 +331,6 @@ class TrackRecorder:
             clip_end=clip_end,
             best_box=event.best_box,
             best_frame=event.best_frame,
+            severity=event.severity,
+            zones=tuple(event.zones),
         )

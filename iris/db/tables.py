@@ -8,8 +8,9 @@ spec says have no FK cascade (face samples, presence segments, exemplars) carry 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, Index, LargeBinary
+from sqlalchemy import JSON, Column, Index, LargeBinary, false
 from sqlmodel import Field, SQLModel
 
 from iris.db.types import UTCDateTime, utcnow
@@ -62,6 +63,12 @@ class Camera(CameraTuning, table=True):
     last_seen: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    # Zones, masks and filters (JSON as the API shows them, validated there; NULL in a row of
+    # an older database reads as none).
+    motion_masks: list[Any] | None = Field(default_factory=list, sa_type=JSON)
+    zones: list[Any] | None = Field(default_factory=list, sa_type=JSON)
+    required_zones: list[Any] | None = Field(default_factory=list, sa_type=JSON)
+    object_filters: dict[str, Any] | None = Field(default_factory=dict, sa_type=JSON)
 
 
 # ----------------------------------------------------------------------------- people
@@ -125,6 +132,7 @@ class Event(SQLModel, table=True):
         Index("ix_events_camera_label_ts", "camera_id", "label", "ts"),
         Index("ix_events_person_ts", "person_id", "ts"),
         Index("ix_events_label_ts", "label", "ts"),
+        Index("ix_events_reviewed_camera", "reviewed", "camera_id"),  # unreviewed counts
         # One manual recording per (camera, started_at): a retried record/stop finds it.
         Index("ux_events_camera_manual_start", "camera_id", "manual_started_at", unique=True),
         NO_ID_REUSE,
@@ -154,6 +162,11 @@ class Event(SQLModel, table=True):
         default=None, foreign_key="identities.id", ondelete="SET NULL", index=True
     )
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    # The zones objects entered during the event, as ",drive,porch," (so `?zone=` is one
+    # LIKE); NULL: none. Severity "alert" | "detection"; NULL (older rows): alert.
+    zones: str | None = Field(default=None, max_length=4000)
+    severity: str | None = Field(default=None, max_length=20)
+    reviewed: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Sighting(SQLModel, table=True):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,16 +22,18 @@ OVERLAY_MAX_AGE_S = 1.5
 
 @dataclass(frozen=True)
 class TrackedBox:
-    """One box: what it is, which track, how sure, where (x1, y1, x2, y2 in 0–1)."""
+    """One box: what it is, which track, how sure, where (x1, y1, x2, y2 in 0–1), and the
+    camera's zones it stands in."""
 
     label: str
     track_id: int | None
     score: float
     box: tuple[float, float, float, float]
+    zones: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {"label": self.label, "track_id": self.track_id, "score": round(self.score, 3),
-                "box": [round(v, 4) for v in self.box]}
+                "box": [round(v, 4) for v in self.box], "zones": list(self.zones)}
 
 
 @dataclass(frozen=True)
@@ -47,9 +50,10 @@ class Overlay:
                 "boxes": [box.as_dict() for box in self.boxes]}
 
 
-def tracked_boxes(detections: Detections, labels: list[str], width: int,
-                  height: int) -> tuple[TrackedBox, ...]:
-    """`detections` (pixels of a width × height frame) as normalised boxes, clipped to it."""
+def tracked_boxes(detections: Detections, labels: list[str], width: int, height: int,
+                  zones: Sequence[tuple[str, ...]] | None = None) -> tuple[TrackedBox, ...]:
+    """`detections` (pixels of a width × height frame) as normalised boxes, clipped to it;
+    `zones`: the zones each one is in."""
     if width <= 0 or height <= 0:
         return ()
     boxes = []
@@ -60,7 +64,8 @@ def tracked_boxes(detections: Detections, labels: list[str], width: int,
             label=labels[index] if index < len(labels) else str(detections.class_id[index]),
             track_id=int(track) if track is not None else None,
             score=float(detections.confidence[index]),
-            box=(_unit(x1 / width), _unit(y1 / height), _unit(x2 / width), _unit(y2 / height))))
+            box=(_unit(x1 / width), _unit(y1 / height), _unit(x2 / width), _unit(y2 / height)),
+            zones=tuple(zones[index]) if zones is not None and index < len(zones) else ()))
     return tuple(boxes)
 
 
@@ -80,9 +85,10 @@ class OverlayFeed:
         return self._latest.seq
 
     def publish(self, detections: Detections, labels: list[str], width: int, height: int,
-                ts: float | None = None) -> Overlay:
+                ts: float | None = None,
+                zones: Sequence[tuple[str, ...]] | None = None) -> Overlay:
         """What one detection step tracked in a width × height frame."""
-        boxes = tracked_boxes(detections, labels, width, height)
+        boxes = tracked_boxes(detections, labels, width, height, zones)
         with self._cond:
             self._latest = Overlay(self._latest.seq + 1, time.time() if ts is None else ts,
                                    boxes)

@@ -55,6 +55,7 @@ CAMERAS, EVENTS = change("change cameras"), change("delete events")
 IDENTITIES, PEOPLE = change("change identities"), change("change people")
 FACES, RECORD = change("change face groups"), change("start or stop recordings")
 KEYS = change("manage API keys")
+REVIEW = change("review events")
 
 #: (method, path template) -> rule, for every route under /api.
 RULES: dict[tuple[str, str], Rule] = {
@@ -68,6 +69,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/cameras/{camera_id}/status"): WATCH,
     # events and their media
     ("GET", "/api/events"): WATCH,
+    ("GET", "/api/events/unreviewed"): WATCH,
+    ("POST", "/api/events/review"): REVIEW,
     ("POST", "/api/events/bulk-delete"): EVENTS,
     ("POST", "/api/events/clear-all"): EVENTS,
     ("GET", "/api/events/{event_id}"): WATCH,

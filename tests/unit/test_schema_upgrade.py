@@ -19,6 +19,9 @@ from iris.db.tables import DEFAULT_CONTINUOUS_DAYS, Camera, Event
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 NEW_INDEX = "ux_events_camera_manual_start"
+REVIEW_INDEX = "ix_events_reviewed_camera"
+REVIEW_COLUMNS = ("zones", "severity", "reviewed")
+ZONE_COLUMNS = ("motion_masks", "zones", "required_zones", "object_filters")
 PG_URL = os.environ.get("IRIS_TEST_DATABASE_URL", "")
 
 
@@ -27,9 +30,11 @@ def downgrade(engine: Engine) -> None:
     recording store (no clip range on events, no continuous_days, no recording tables)."""
     with engine.begin() as connection:
         connection.execute(text(f"DROP INDEX {NEW_INDEX}"))
-        for column in ("manual_started_at", "clip_start", "clip_end"):
+        connection.execute(text(f"DROP INDEX {REVIEW_INDEX}"))
+        for column in ("manual_started_at", "clip_start", "clip_end", *REVIEW_COLUMNS):
             connection.execute(text(f"ALTER TABLE events DROP COLUMN {column}"))
-        connection.execute(text("ALTER TABLE cameras DROP COLUMN continuous_days"))
+        for column in ("continuous_days", *ZONE_COLUMNS):
+            connection.execute(text(f"ALTER TABLE cameras DROP COLUMN {column}"))
         connection.execute(text("DROP TABLE recording_segments"))
         connection.execute(text("DROP TABLE recording_gaps"))
 
@@ -64,16 +69,21 @@ def check_upgraded(url: str, event_id: int) -> None:
     engine = make_engine(url)  # what every process does at start
     try:
         assert {"manual_started_at", "clip_start", "clip_end"} <= columns(engine)
-        assert NEW_INDEX in {index["name"] for index in inspect(engine).get_indexes("events")}
+        assert {NEW_INDEX, REVIEW_INDEX} <= {
+            index["name"] for index in inspect(engine).get_indexes("events")}
+        assert set(REVIEW_COLUMNS) <= columns(engine)
         assert {"recording_segments", "recording_gaps"} <= set(inspect(engine).get_table_names())
         with Session(engine) as session:
             old = session.get(Event, event_id)
             assert old is not None and old.manual_started_at is None
             assert old.clip_start is None  # an event from before the store: no range
+            # Before review: not reviewed (server default), no zones, severity read as alert.
+            assert old.reviewed is False and old.zones is None and old.severity is None
             camera_id = old.camera_id
             camera = session.get(Camera, camera_id)
             # A NOT NULL column with a server default: the old row takes the default.
             assert camera is not None and camera.continuous_days == DEFAULT_CONTINUOUS_DAYS
+            assert camera.zones is None and camera.object_filters is None  # read as none
             # The upgraded table enforces one manual recording per (camera, started_at).
             for _ in range(2):
                 session.add(Event(camera_id=camera_id, kind="manual", ts=T0,

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import mimetypes
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
+from iris.db.events import Severity, event_filters, review_events, unreviewed_counts
 from iris.db.purge import CHUNK, delete_events, delete_finished_events
 from iris.db.tables import Event
 from iris.serve.clip_responses import serve_cut_clip
@@ -24,8 +25,13 @@ from iris.serve.schemas.events import (
     DeleteResult,
     EventListResponse,
     EventPublic,
+    ReviewBody,
+    ReviewResult,
+    UnreviewedCounts,
 )
 from iris.serve.schemas.ids import IdFilter, IdPath, Offset
+
+__all__ = ["event_filters", "router"]
 
 router = APIRouter()
 
@@ -40,36 +46,6 @@ def get_event_or_404(session: Session, event_id: int) -> Event:
     return event
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    # A naive bound means UTC, as stored.
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
-def event_filters(
-    *,
-    camera_id: int | None = None,
-    person_id: int | None = None,
-    label: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> list[ColumnElement[bool]]:
-    """WHERE clauses for the list filters: `since` inclusive, `until` exclusive."""
-    clauses: list[ColumnElement[bool]] = []
-    if camera_id is not None:
-        clauses.append(col(Event.camera_id) == camera_id)
-    if person_id is not None:
-        clauses.append(col(Event.person_id) == person_id)
-    if label is not None:
-        clauses.append(col(Event.label) == label)
-    if since is not None:
-        clauses.append(col(Event.ts) >= _utc(since))
-    if until is not None:
-        clauses.append(col(Event.ts) < _utc(until))
-    return clauses
-
-
 @router.get("", response_model=EventListResponse)
 def list_events(
     session: SessionDep,
@@ -78,12 +54,16 @@ def list_events(
     label: Annotated[str | None, Query(max_length=50)] = None,
     since: Annotated[datetime | None, Query(alias="from")] = None,
     until: Annotated[datetime | None, Query(alias="to")] = None,
+    zone: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+    reviewed: bool | None = None,
+    severity: Severity | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ) -> Any:
     """List/filter events, newest-first, paginated."""
     where = event_filters(
-        camera_id=camera_id, person_id=person_id, label=label, since=since, until=until
+        camera_id=camera_id, person_id=person_id, label=label, since=since, until=until,
+        zone=zone, reviewed=reviewed, severity=severity,
     )
     total = session.execute(select(func.count()).select_from(Event).where(*where)).scalar_one()
     rows = session.execute(
@@ -94,6 +74,22 @@ def list_events(
         .offset(offset)
     ).scalars()
     return EventListResponse(total=total, items=[EventPublic.from_event(e) for e in rows])
+
+
+@router.post("/review", response_model=ReviewResult)
+def review(body: ReviewBody, session: SessionDep) -> Any:
+    """Mark events reviewed (or unreviewed again); ids of missing events are skipped."""
+    return ReviewResult(updated=review_events(session, ids=body.ids, reviewed=body.reviewed))
+
+
+@router.get("/unreviewed", response_model=UnreviewedCounts)
+def unreviewed(session: SessionDep, camera_id: IdFilter = None,
+               severity: Severity | None = None) -> Any:
+    """Counts of events not reviewed yet, per camera (only cameras that have some)."""
+    counts = unreviewed_counts(session, where=event_filters(camera_id=camera_id,
+                                                             severity=severity))
+    return UnreviewedCounts(total=sum(counts.values()),
+                            by_camera={str(k): v for k, v in counts.items()})
 
 
 @router.post("/bulk-delete", response_model=DeleteResult)

@@ -11,11 +11,20 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from iris.db.tables import DEFAULT_CONTINUOUS_DAYS, Camera
 from iris.redact import MASK, redact_url
 from iris.serve.schemas.common import Strict
+from iris.serve.schemas.zones import (
+    ZONE_FIELDS,
+    MotionMasks,
+    ObjectFilters,
+    RequiredZones,
+    Zones,
+    unknown_required,
+)
 from iris.sources import parse_source
 
 _CLASS_TOKEN = re.compile(r"^[a-z0-9][a-z0-9 _-]*$")
@@ -91,6 +100,10 @@ class CameraTuning(Strict):
     rtsp_transport: Transport = "tcp"
     faces_enabled: bool = True
     reid_enabled: bool = True
+    motion_masks: MotionMasks = Field(default_factory=list)
+    zones: Zones = Field(default_factory=list)
+    required_zones: RequiredZones = Field(default_factory=list)
+    object_filters: ObjectFilters = Field(default_factory=dict)
 
 
 class CameraCreate(CameraTuning, CameraSource):
@@ -98,6 +111,14 @@ class CameraCreate(CameraTuning, CameraSource):
 
     retention_days: RetentionDays = 30
     continuous_days: ContinuousDays = DEFAULT_CONTINUOUS_DAYS
+
+    @model_validator(mode="after")
+    def _required_zones_exist(self) -> CameraCreate:
+        errors = unknown_required(self.zones, self.required_zones)
+        if errors:
+            raise ValueError(f"required_zones[{errors[0]['loc'][2]}]: "
+                             f"{errors[0]['msg'].removeprefix('Value error, ')}")
+        return self
 
 
 class CameraUpdate(Strict):
@@ -123,12 +144,31 @@ class CameraUpdate(Strict):
     reid_enabled: bool | None = None
     retention_days: RetentionDays | None = None
     continuous_days: ContinuousDays | None = None
+    motion_masks: MotionMasks | None = None
+    zones: Zones | None = None
+    required_zones: RequiredZones | None = None
+    object_filters: ObjectFilters | None = None
 
     def changes(self, camera: Camera) -> dict[str, Any]:
-        """The fields sent that differ from the row (an echoed URL and nulls change nothing)."""
+        """The fields sent that differ from the row (an echoed URL and nulls change nothing).
+
+        Raises:
+            RequestValidationError: (422) required_zones would name a zone the camera lacks.
+        """
         sent = self.model_dump(exclude_unset=True)
         if is_echo(sent.get("rtsp_url")):
             sent.pop("rtsp_url", None)
+        for name in ZONE_FIELDS:  # whole, as create stores them, so an echo is no change
+            if sent.get(name) is not None:
+                sent[name] = self.model_dump(include={name})[name]
+        if "zones" in sent or "required_zones" in sent:
+            zones = sent.get("zones")
+            required = sent.get("required_zones")
+            errors = unknown_required(
+                camera.zones or [] if zones is None else zones,
+                camera.required_zones or [] if required is None else required)
+            if errors:
+                raise RequestValidationError(errors)
         return {k: v for k, v in sent.items() if v is not None and getattr(camera, k) != v}
 
 
@@ -162,6 +202,14 @@ class CameraPublic(CameraCreate):
     status_reason: str | None = None
     created_at: datetime
     updated_at: datetime
+
+    @field_validator(*ZONE_FIELDS, mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any, info: Any) -> Any:
+        # A row of an older database has NULL there: no masks, zones or filters.
+        if value is None:
+            return {} if info.field_name == "object_filters" else []
+        return value
 
 
 class DetectClasses(BaseModel):

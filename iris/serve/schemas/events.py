@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from iris.db.events import zone_names
 from iris.db.tables import Event
 from iris.serve.schemas.ids import DbId
 
@@ -38,6 +40,12 @@ class EventPublic(BaseModel):
         None, description="Where its footage ends (last seen + post); null while recording")
     clip_url: str | None = Field(description="GET it for the mp4 (Range supported); null: none")
     thumb_url: str | None = Field(description="GET it for the JPEG thumbnail; null: none")
+    zones: list[str] = Field(
+        default_factory=list, description="Zones the event's objects entered while it lasted")
+    severity: Literal["alert", "detection"] = Field(
+        "alert", description="alert: a trigger object entered a required zone (or none are "
+                             "required); detection otherwise")
+    reviewed: bool = False
 
     @classmethod
     def from_event(cls, event: Event) -> EventPublic:
@@ -47,7 +55,9 @@ class EventPublic(BaseModel):
         return cls.model_validate(
             {
                 **event.model_dump(exclude={"clip_path", "thumb_path", "clip_start",
-                                            "clip_end"}),
+                                            "clip_end", "zones", "severity"}),
+                "zones": zone_names(event.zones),
+                "severity": event.severity or "alert",  # older rows: before zones existed
                 "clip_start": _dt(event.clip_start),
                 "clip_end": _dt(event.clip_end),
                 "clip_url": f"{base}/clip" if has_clip else None,
@@ -79,6 +89,27 @@ class ClearAll(_Strict):
     confirm: bool = False
     camera_id: DbId | None = None
     label: str | None = Field(None, max_length=50)
+
+
+class ReviewBody(_Strict):
+    """POST /api/events/review: mark these events reviewed (or not)."""
+
+    ids: list[DbId] = Field(min_length=1, max_length=BULK_MAX)
+    reviewed: bool = True
+
+
+class ReviewResult(BaseModel):
+    """How many of the ids were marked (ids of missing events are not counted)."""
+
+    updated: int
+
+
+class UnreviewedCounts(BaseModel):
+    """GET /api/events/unreviewed: events not reviewed yet, in all and per camera id."""
+
+    total: int
+    by_camera: dict[str, int] = Field(description="Camera id (as a string) → count; cameras "
+                                                  "with none are left out")
 
 
 class DeleteResult(BaseModel):

@@ -19,12 +19,14 @@ def tracked(*boxes: tuple[float, float, float, float]) -> Detections:
 def test_boxes_are_normalised_to_the_frame_and_clipped() -> None:
     feed = OverlayFeed()
     overlay = feed.publish(tracked((64, 36, 320, 180), (600, -5, 700, 90)), ["person", "car"],
-                           640, 360)
+                           640, 360, zones=[("drive", "porch"), ()])
     assert overlay.seq == 1
     data = overlay.as_dict()
     assert data["boxes"] == [
-        {"label": "person", "track_id": 7, "score": 0.9, "box": [0.1, 0.1, 0.5, 0.5]},
-        {"label": "car", "track_id": 8, "score": 0.9, "box": [0.9375, 0.0, 1.0, 0.25]},
+        {"label": "person", "track_id": 7, "score": 0.9, "box": [0.1, 0.1, 0.5, 0.5],
+         "zones": ["drive", "porch"]},
+        {"label": "car", "track_id": 8, "score": 0.9, "box": [0.9375, 0.0, 1.0, 0.25],
+         "zones": []},
     ]
 
 

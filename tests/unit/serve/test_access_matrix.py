@@ -57,6 +57,8 @@ TABLE: dict[tuple[str, str], tuple[str, str]] = {
     ("DELETE", "/api/cameras/{camera_id}"): (F, F),
     ("GET", "/api/cameras/{camera_id}/status"): (W, H),
     ("GET", "/api/events"): (W, H),
+    ("GET", "/api/events/unreviewed"): (W, H),
+    ("POST", "/api/events/review"): (F, F),
     ("POST", "/api/events/bulk-delete"): (F, F),
     ("POST", "/api/events/clear-all"): (F, F),
     ("GET", "/api/events/{event_id}"): (W, H),
@@ -132,6 +134,7 @@ VALUES: dict[str, dict[str, Any]] = {
 }
 QUERIES = {
     "/api/events": "camera_id={camera_id}",
+    "/api/events/unreviewed": "camera_id={camera_id}",
     "/api/recordings": "camera_id={camera_id}&" + DAY,
     "/api/recordings/summary": "camera_id={camera_id}&day=2026-01-02",
     "/api/recordings/{camera_id}/clip": DAY,
@@ -142,6 +145,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/face-groups/clips"): lambda v: {"sample_ids": [v["sample_id"]]},
     ("POST", "/api/live/{camera_id}/record/stop"): {"started_at": "2026-01-02T00:00:00Z"},
     ("PUT", "/api/cameras/{camera_id}"): {"name": "renamed"},
+    ("POST", "/api/events/review"): {"ids": [MISSING]},
     ("PUT", "/api/identities/{identity_id}"): {"notes": "x"},
     ("PUT", "/api/people/{person_id}"): {"notes": "x"},
     ("POST", "/api/identities/merge"): {"target_id": MISSING, "source_ids": [MISSING + 1]},

@@ -57,7 +57,7 @@ def test_viewers_get_each_new_set_of_boxes_and_stale_ones_are_cleared(
         await until(lambda: all(any(e["boxes"] for e in events(v.data)) for v in viewers))
         first = events(viewers[0].data)[-1]
         assert first["boxes"] == [{"label": "person", "track_id": 3, "score": 0.9,
-                                   "box": [0.1, 0.2, 0.3, 0.4]}]
+                                   "box": [0.1, 0.2, 0.3, 0.4], "zones": []}]
         # Nothing refreshes them: both viewers are told the boxes are gone.
         await until(lambda: all(events(v.data)[-1]["boxes"] == [] for v in viewers))
         assert events(viewers[0].data)[-1]["seq"] == first["seq"]
