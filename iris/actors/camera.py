@@ -16,6 +16,7 @@ import numpy as np
 import ray
 
 from iris.actors.config import CameraConfig
+from iris.actors.notifier import find_notifier
 from iris.actors.worker import CameraWorker
 from iris.live.overlay import Overlay
 from iris.live.types import Fragment, LiveInit, LiveUnavailable
@@ -108,7 +109,7 @@ class CameraActor:
         self._config = config
         self._manager = manager
         self._worker = CameraWorker(config, ServeDetector(detector), ServeEmbedder(embedder),
-                                    ActorIdentity(identity))
+                                    ActorIdentity(identity), find_notifier(config.ray_namespace))
         self._stopping = threading.Event()
         self._stopper: threading.Thread | None = None
         self._worker.start()

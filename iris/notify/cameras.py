@@ -29,6 +29,7 @@ class CameraInfo:
     name: str
     labels: tuple[str, ...]  # trigger labels, then `motion`: one occupancy sensor each
     status: str = "offline"  # the persisted status until the camera reports its own
+    enabled: bool = True  # a disabled camera reads offline, with nothing in view
 
 
 def camera_info(camera: Camera, settings: Settings) -> CameraInfo:
@@ -36,7 +37,8 @@ def camera_info(camera: Camera, settings: Settings) -> CameraInfo:
     config = CameraConfig.resolve(camera, settings)
     labels = tuple(dict.fromkeys((*config.trigger_classes, MOTION_LABEL)))
     return CameraInfo(id=config.camera_id, name=config.name, labels=labels,
-                      status=camera.status if camera.enabled else "offline")
+                      status=camera.status if camera.enabled else "offline",
+                      enabled=camera.enabled)
 
 
 def load_cameras(engine: Engine, settings: Settings) -> list[CameraInfo]:

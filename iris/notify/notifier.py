@@ -112,6 +112,11 @@ class Notifier:
         configs = discovery_configs(self.topics, camera)
         old = self._configs.get(camera.id, {})
         self._configs[camera.id] = configs
+        if not camera.enabled:  # stopped: whatever it reported last is over
+            self._status[camera.id] = camera.status
+            for key in [key for key in self._counts if key[0] == camera.id]:
+                self._counts[key] = 0
+                self._retain(self.topics.objects(*key), b"0")
         self._status.setdefault(camera.id, camera.status)
         self._retain(self.topics.status(camera.id), self._status[camera.id].encode())
         for label in camera.labels:

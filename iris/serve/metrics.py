@@ -60,10 +60,13 @@ RECORDING_SERIES: dict[str, tuple[str, str, str]] = {
 
 def render(states: Mapping[int, Mapping[str, Any]], detector: Mapping[str, Any],
            identity: Mapping[str, Any] | None,
-           recording: Mapping[int, Any] | None = None) -> str:
+           recording: Mapping[int, Any] | None = None,
+           extra: Iterable[tuple[str, str, str, list[tuple[dict[str, object], float]]]] = (),
+           ) -> str:
     """All series as Prometheus text (version 0.0.4).
 
-    `recording` maps camera ids to `iris.recording.queries.CameraRecordingStats`.
+    `recording` maps camera ids to `iris.recording.queries.CameraRecordingStats`; `extra` are
+    further families as (name, type, help, samples), e.g. `iris.notify.notify_series`.
     """
     lines: list[str] = []
     for name, (kind, help_text, key) in CAMERA_SERIES.items():
@@ -95,4 +98,6 @@ def render(states: Mapping[int, Mapping[str, Any]], detector: Mapping[str, Any],
                 ({"camera_id": camera_id}, getattr(stats, attribute))
                 for camera_id, stats in sorted(recording.items())
                 if getattr(stats, attribute) is not None])
+    for name, kind, help_text, samples in extra:
+        lines += _family(name, kind, help_text, samples)
     return "\n".join(lines) + "\n"

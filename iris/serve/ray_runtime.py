@@ -218,6 +218,17 @@ class RayRuntime:
     def identity_running(self) -> bool:
         return self._named(names.IDENTITY_MANAGER) is not None
 
+    def notify_stats(self) -> dict[str, Any] | None:
+        handle = self._named(names.NOTIFIER)
+        if handle is None:
+            return None
+        try:
+            stats: dict[str, Any] = ray.get(handle.stats.remote(), timeout=INFO_TIMEOUT_S)
+        except Exception as exc:  # noqa: BLE001 - shown as not running while it restarts
+            log.warning("notifier stats unavailable: %s", exc)
+            return None
+        return stats
+
     async def _correct(self, on_actor: Callable[[Any], Awaitable[OpResult]],
                        offline: Callable[[], Awaitable[OpResult]]) -> OpResult:
         """Run a correction on the IdentityManager, else in-process; errors mapped once."""

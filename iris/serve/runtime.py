@@ -127,6 +127,10 @@ class Runtime(Protocol):
     def identity_stats(self) -> dict[str, Any] | None:
         """Gallery sizes and sightings assigned, or None when the identity layer is down."""
 
+    def notify_stats(self) -> dict[str, Any] | None:
+        """MQTT and webhook counters and last errors (`Notifier.stats`), or None when no
+        Notifier answers (not configured, or restarting)."""
+
     def identity_running(self) -> bool:
         """Whether the IdentityManager (and so auto split) is there."""
 
@@ -209,6 +213,9 @@ class OfflineRuntime:
         raise ServiceUnavailable(FACES_NOT_RUNNING)
 
     def identity_stats(self) -> dict[str, Any] | None:
+        return None
+
+    def notify_stats(self) -> dict[str, Any] | None:
         return None
 
     def identity_running(self) -> bool:

@@ -89,6 +89,9 @@ class FakeRuntime:
     def identity_stats(self) -> dict[str, Any] | None:
         return None
 
+    def notify_stats(self) -> dict[str, Any] | None:
+        return None
+
     def identity_running(self) -> bool:
         return self.identity_up
 

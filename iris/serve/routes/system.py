@@ -11,6 +11,8 @@ from fastapi.responses import PlainTextResponse
 
 from iris import __version__
 from iris.gpu import gpu_memory
+from iris.notify.metrics import notify_series
+from iris.notify.system_view import notifications_view
 from iris.serve.deps import CurrentUser, EngineDep, RuntimeDep, SettingsDep
 from iris.serve.metrics import CONTENT_TYPE, render
 from iris.serve.recording_status import camera_recording_stats, recording_status
@@ -23,7 +25,8 @@ router = APIRouter()
 def system_info(user: CurrentUser, runtime: RuntimeDep, settings: SettingsDep,
                 engine: EngineDep) -> dict[str, Any]:
     """Version, python, user, backend, model paths, face index, GPU memory, workers,
-    recording (disk, floor, cap; storage and coverage per camera)."""
+    recording (disk, floor, cap; storage and coverage per camera), notifications (MQTT
+    connection, webhook deliveries and failures)."""
     detector = runtime.detector_info()
     faces = runtime.face_index_info()
     return {
@@ -53,15 +56,17 @@ def system_info(user: CurrentUser, runtime: RuntimeDep, settings: SettingsDep,
         "workers": worker_list(runtime.worker_states()),
         "ray_dashboard": runtime.dashboard_url,
         "recording": recording_status(engine, settings).model_dump(mode="json"),
+        "notifications": notifications_view(settings, runtime.notify_stats()),
     }
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
 def metrics(runtime: RuntimeDep, settings: SettingsDep, engine: EngineDep) -> PlainTextResponse:
-    """Prometheus text: per-camera, detector and identity series."""
+    """Prometheus text: per-camera, detector, identity and notification series."""
     states = {cid: state.as_dict() for cid, state in runtime.worker_states().items()}
     body = render(states, runtime.detector_info(), runtime.identity_stats(),
-                  camera_recording_stats(engine, settings))
+                  camera_recording_stats(engine, settings),
+                  notify_series(runtime.notify_stats()))
     return PlainTextResponse(body, media_type=CONTENT_TYPE)
 
 

@@ -32,7 +32,8 @@ def test_cameras_with_their_trigger_labels_and_motion(tmp_path: Path) -> None:
     assert cameras == [
         CameraInfo(id=1, name="Drive", labels=("person", "car", "motion"), status="online"),
         # no triggers means the default (person); a disabled camera reads offline
-        CameraInfo(id=2, name="Yard", labels=("person", "motion"), status="offline"),
+        CameraInfo(id=2, name="Yard", labels=("person", "motion"), status="offline",
+                   enabled=False),
     ]
 
 
