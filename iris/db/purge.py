@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col
 
+from iris.db.chunks import chunks
 from iris.db.tables import (
     AppearanceExemplar,
     Camera,
@@ -36,7 +37,6 @@ from iris.media import PathEscapesRoot, contained
 
 log = logging.getLogger("iris.purge")
 
-CHUNK = 200
 _DOOMED = "iris.purge.doomed"
 """`Session.info` key: paths to delete once the session's transaction commits."""
 
@@ -100,10 +100,8 @@ def event_files(root: Path, event: Event) -> list[Path]:
 
 def delete_events(session: Session, root: Path, event_ids: Iterable[int]) -> int:
     """Delete events with their files (`event_files`); sightings keep living (SET NULL)."""
-    ids = list(dict.fromkeys(event_ids))
     deleted = 0
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    for chunk in chunks(event_ids):
         rows = session.execute(select(Event).where(col(Event.id).in_(chunk))).scalars().all()
         for row in rows:
             for path in event_files(root, row):
@@ -122,9 +120,9 @@ def delete_finished_events(session: Session, root: Path,
     """
     ids = list(dict.fromkeys(event_ids))
     recording: set[int] = set()
-    for start in range(0, len(ids), CHUNK):
+    for chunk in chunks(ids):
         recording.update(session.execute(select(col(Event.id)).where(
-            col(Event.id).in_(ids[start : start + CHUNK]), col(Event.in_progress))).scalars())
+            col(Event.id).in_(chunk), col(Event.in_progress))).scalars())
     deleted = delete_events(session, root, [i for i in ids if i not in recording])
     return deleted, len(recording)
 
@@ -139,8 +137,7 @@ def delete_identities(session: Session, root: Path, identity_ids: Iterable[int])
     """
     ids = list(dict.fromkeys(identity_ids))
     doomed = set(ids)
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    for chunk in chunks(ids):
         for sample in session.execute(
             select(FaceSample).where(col(FaceSample.identity_id).in_(chunk))
         ).scalars():
@@ -158,10 +155,10 @@ def delete_identities(session: Session, root: Path, identity_ids: Iterable[int])
         )
         solo, shared = _split_by_survivors(session, sorted(linked), doomed)
         delete_events(session, root, solo)
-        for part in range(0, len(shared), CHUNK):
+        for part in chunks(shared):
             session.execute(
                 update(Event)
-                .where(col(Event.id).in_(shared[part : part + CHUNK]))
+                .where(col(Event.id).in_(part))
                 .where(col(Event.identity_id).in_(chunk))
                 .values(identity_id=None)
             )
@@ -176,8 +173,7 @@ def _split_by_survivors(
 ) -> tuple[list[int], list[int]]:
     """Partition events into those whose subjects all die and those another identity shares."""
     survivors: set[int] = set()
-    for start in range(0, len(event_ids), CHUNK):
-        part = event_ids[start : start + CHUNK]
+    for part in chunks(event_ids):
         for event_id, identity_id in session.execute(
             select(col(Sighting.event_id), col(Sighting.identity_id))
             .where(col(Sighting.event_id).in_(part))
