@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
+from iris.db.chunks import CHUNK
 from iris.db.events import Severity, event_filters, review_events, unreviewed_counts
-from iris.db.purge import CHUNK, delete_events, delete_finished_events
+from iris.db.purge import delete_events, delete_finished_events
 from iris.db.tables import Event
 from iris.serve.clip_responses import serve_cut_clip
 from iris.serve.deps import EngineDep, RootDep, SessionDep
