@@ -58,6 +58,7 @@ BENCHES = (
     Bench("recording_index", "bench.recording_index_bench", 1800),
     Bench("clip", "bench.clip_bench", 900),
     Bench("detector", "bench.detector_bench", 900),
+    Bench("motion_mask", "bench.motion_mask_bench", 300),
     Bench("events", "bench.events_bench", 900),
     Bench("gallery", "bench.gallery_bench", 900, ("--full",), 3600),
     Bench("pipeline", "bench.pipeline_bench", 1200),
