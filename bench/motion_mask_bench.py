@@ -2,12 +2,13 @@
 
 The clip is real H.264 (libx264, decoded back with PyAV, so encoder noise is in it): 720p, a
 textured street whose top third is "trees" swaying every frame, and a person-sized block
-walking across the bottom during the middle third. The masked gate carries a mask over the trees plus three more
-polygons (a 64-point one among them), rasterised once at the gate's size; each update then
-costs one extra AND over the 160 x 90 changed-pixel image. Both gates see every frame in the
-same order, interleaved in rounds so that load on the box falls on both alike; CPU is this
-process's own (user + system) time. The table also counts the frames each gate calls motion:
-without the mask the trees keep it awake, with it only the walker does.
+walking across the bottom during the middle third. The masked gate carries a mask over the
+trees plus three more polygons (a 64-point one among them), rasterised once at the gate's
+size; each update then costs one extra AND over the 160 x 90 changed-pixel image. Both
+gates see every frame in the same order, interleaved in rounds so that load on the box falls
+on both alike; CPU is this process's own (user + system) time. The table also counts the
+frames each gate calls motion: without the mask the trees keep it awake, with it only the
+walker does.
 
     .venv/bin/python -m bench.motion_mask_bench [--seconds 10] [--rounds 5] [--quick]
 """
