@@ -26,6 +26,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from iris.layout import Layout
+
 DEFAULT_CONFIG = Path("configs/iris.yaml")
 
 
@@ -260,20 +262,20 @@ class Settings(BaseSettings):
 
     @property
     def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.root / 'iris.db'}"
+        return self.database_url or f"sqlite:///{Layout(self.root).database}"
 
     @property
     def detector_model_path(self) -> Path:
-        return self.detector_model or self.root / "models" / "yolo11n.onnx"
+        return self.detector_model or Layout(self.root).models / "yolo11n.onnx"
 
     @property
     def face_model_root_path(self) -> Path:
-        return self.face_model_root or self.root / "models" / "insightface"
+        return self.face_model_root or Layout(self.root).models / "insightface"
 
     @property
     def local_sources_path(self) -> Path:
         """The only folder whose regular files may be camera sources."""
-        return (self.local_sources_dir or self.root / "demo").resolve()
+        return (self.local_sources_dir or Layout(self.root).demo).resolve()
 
     @property
     def trusted_hosts(self) -> list[str]:

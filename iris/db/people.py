@@ -20,12 +20,13 @@ from sqlmodel import Session, col
 from iris.db.chunks import chunks
 from iris.db.tables import Event, FaceEmbedding, Identity, Person
 from iris.db.types import utcnow, vector_to_blob
+from iris.layout import Layout
 from iris.media import contained, remove_file, remove_tree
 
 
 def faces_dir(root: Path, person_id: int) -> Path:
     """``<root>/faces/<id>``: the person's enrollment photos."""
-    return root / "faces" / str(person_id)
+    return Layout(root).faces(person_id)
 
 
 def new_photo_path(person_id: int) -> str:

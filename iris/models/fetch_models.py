@@ -18,7 +18,7 @@ from iris.models.fetch_install import (
     place_file,
     record,
 )
-from iris.models.fetch_plan import Need, lock_path, plan
+from iris.models.fetch_plan import Need, lock_path, models_dir, plan
 from iris.models.fetch_progress import Progress, megabytes
 from iris.models.manifest import Manifest, ManifestError, active_manifest
 from iris.settings import Settings
@@ -184,7 +184,7 @@ def ensure_models(settings: Settings, *, progress: Progress) -> Report:
     try:
         report = pull_models(settings, progress=progress, manifest=_manifest_or_pinned(progress))
     except Exception as exc:  # noqa: BLE001 - start-up goes on without models, and says why
-        report = Report([Item("models", "models", settings.root / "models", "failed",
+        report = Report([Item("models", "models", models_dir(settings), "failed",
                               f"{type(exc).__name__}: {exc}")])
     if report.offline or report.fetched or report.failed or any(
             i.status == "unpinned" for i in report.items):

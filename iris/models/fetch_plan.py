@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from iris.layout import Layout
+from iris.models.faces import pack_dir
 from iris.models.manifest import Manifest, ModelFile
 from iris.settings import Settings
 
@@ -55,7 +57,7 @@ def pack_complete(folder: Path, entry: ModelFile | None) -> bool:
 
 def models_dir(settings: Settings) -> Path:
     """``<data_dir>/models``: downloads, the lock file, the default weights."""
-    return settings.root / "models"
+    return Layout(settings.root).models
 
 
 def lock_path(settings: Settings) -> Path:
@@ -84,10 +86,10 @@ def plan(settings: Settings, manifest: Manifest) -> list[Need]:
     if entry is not None:
         download = detector if entry.name == detector.name else models_dir(settings) / entry.name
     pack = settings.face_model_pack
-    pack_dir = settings.face_model_root_path / "models" / pack
+    pack_folder = pack_dir(settings.face_model_root_path, pack)
     face_entry = next((f for f in manifest.files if f.role == "faces" and f.pack == pack), None)
     return [
         Need("detector", detector.name, detector, entry, download),
-        Need("faces", pack, pack_dir, face_entry,
-             pack_dir.parent / face_entry.name if face_entry else None),
+        Need("faces", pack, pack_folder, face_entry,
+             pack_folder.parent / face_entry.name if face_entry else None),
     ]

@@ -10,6 +10,7 @@ import click
 
 from iris.cli import settings_of
 from iris.cli.exit_codes import CliError, ExitCode
+from iris.layout import Layout
 
 STOP_WAIT_S = 60
 
@@ -19,7 +20,7 @@ STOP_WAIT_S = 60
 def command(ctx: click.Context) -> int:
     """Stop a running `iris up`."""
     settings = settings_of(ctx)
-    pid_file = settings.root / "iris.pid"
+    pid_file = Layout(settings.root).pid_file
     if not pid_file.is_file():
         raise CliError(ExitCode.UNREACHABLE, "not running (no pid file)")
     pid = int(pid_file.read_text().strip())

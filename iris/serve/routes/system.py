@@ -11,6 +11,7 @@ from fastapi.responses import PlainTextResponse
 
 from iris import __version__
 from iris.gpu import gpu_memory
+from iris.models.faces import pack_dir
 from iris.notify.metrics import notify_series
 from iris.notify.system_view import notifications_view
 from iris.serve.deps import CurrentUser, EngineDep, RuntimeDep, SettingsDep
@@ -45,8 +46,8 @@ def system_info(user: CurrentUser, runtime: RuntimeDep, settings: SettingsDep,
         "models": {
             "yolo": str(settings.detector_model_path),
             "yolo_present": settings.detector_model_path.is_file(),
-            "insightface": str(settings.face_model_root_path / "models" /
-                               settings.face_model_pack),
+            "insightface": str(pack_dir(settings.face_model_root_path,
+                                        settings.face_model_pack)),
         },
         "face_index": {
             "status": faces.get("status", "unavailable"),
