@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from iris.models.faces import pack_dir
+
 if TYPE_CHECKING:
     import torch
 
@@ -296,7 +298,7 @@ def build_face_pack(root: Path, pack: str = "buffalo_l") -> Path:
     """
     import torch
 
-    folder = Path(root) / "models" / pack
+    folder = pack_dir(root, pack)
     folder.mkdir(parents=True, exist_ok=True)
     out_names = [f"{kind}_{s}" for kind in ("score", "bbox", "kps") for s in (8, 16, 32)]
     torch.onnx.export(
