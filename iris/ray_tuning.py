@@ -1,0 +1,47 @@
+"""What embedded Ray and Serve do while Iris idles on one box, tuned (no Ray import here).
+
+Ray's defaults suit a cluster that many jobs share; on one box with nobody watching, its
+periodic work is most of what an idle Iris costs. Each value below trades a reaction time no
+one-box user sees for idle CPU measured by `bench/idle_bench.py` (README "Benchmarks"). They
+reach every Ray process through the environment `iris up` passes to the Ray it starts (the
+raylet, GCS and every worker read their config from it); an operator's own environment wins.
+A cluster (`ray_address`) keeps what its `ray start` was given.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import MutableMapping
+
+#: Ray's own defaults for the same keys, for the benchmark's "as Ray ships it" rows.
+RAY_DEFAULTS: dict[str, str] = {
+    "RAY_SERVE_CONTROL_LOOP_INTERVAL_S": "0.1",
+    "RAY_metrics_report_interval_ms": "10000",
+    "RAY_LOG_MONITOR_MANY_FILES_THRESHOLD": "1000",
+    "LOG_NAME_UPDATE_INTERVAL_S": "0.5",
+}
+
+ONE_BOX_ENV: dict[str, str] = {
+    # The Serve controller reconciles every deployment ten times a second by default, which
+    # made it the busiest idle process; twice a second still starts and heals replicas
+    # within a second (health checks keep their own 10 s period).
+    "RAY_SERVE_CONTROL_LOOP_INTERVAL_S": "0.5",
+    # Ray's metrics (the Ray dashboard's graphs, a cluster's Prometheus) every 60 s instead of
+    # 10 s. Iris's own `/api/system/metrics` comes from the cameras' heartbeats, not from here.
+    "RAY_metrics_report_interval_ms": "60000",
+    # The log monitor (worker logs → the `iris up` console) globbed the log folder ten times
+    # a second; now it looks for new log files every 2 s and still reads open ones as before.
+    "RAY_LOG_MONITOR_MANY_FILES_THRESHOLD": "0",
+    "LOG_NAME_UPDATE_INTERVAL_S": "2",
+}
+
+
+def apply_one_box_env(environ: MutableMapping[str, str] | None = None) -> dict[str, str]:
+    """Set the one-box values in ``environ`` (default `os.environ`) where not already set.
+
+    Returns what is in effect for each tuned key (the operator's value where given).
+    """
+    env = os.environ if environ is None else environ
+    for key, value in ONE_BOX_ENV.items():
+        env.setdefault(key, value)
+    return {key: env[key] for key in ONE_BOX_ENV}
