@@ -94,8 +94,9 @@ class BenchIris:
         response.raise_for_status()
 
     def workers(self) -> dict[int, dict[str, Any]]:
-        """Latest heartbeat of each running camera worker, from `/health`."""
-        response = httpx.get(f"{self.base_url}/health", timeout=30)
+        """Latest heartbeat of each running camera worker (`/api/system`: `/health` says only
+        up or down)."""
+        response = self.api().get("/api/system", timeout=30)
         response.raise_for_status()
         return {int(w["camera_id"]): w for w in response.json()["workers"]}
 
