@@ -62,6 +62,7 @@ BENCHES = (
     Bench("events", "bench.events_bench", 900),
     Bench("gallery", "bench.gallery_bench", 900, ("--full",), 3600),
     Bench("pipeline", "bench.pipeline_bench", 1200),
+    Bench("capacity", "bench.capacity_bench", 1800),
     Bench("mjpeg", "bench.mjpeg_bench", 900),
     Bench("startup", "bench.startup_bench", 900),
     Bench("load", "bench.load_bench", 600),
