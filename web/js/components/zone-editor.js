@@ -43,7 +43,7 @@ export function zoneEditor(camera, { labels = [] } = {}) {
   let drag = null;
   let swallowClick = false;
 
-  const canvas = shapeCanvas({ className: "zone-editor-svg", label: `Zones and masks of ${camera.name}` });
+  const canvas = shapeCanvas({ className: "zone-editor-svg", label: `Zones and masks of ${camera.name}`, onResize: () => redraw() });
   canvas.el.setAttribute("tabindex", "0");
   const stage = h("div", { class: "zone-stage" }, picture(), canvas.el);
   const hint = h("p", { class: "muted small zone-hint", "aria-live": "polite" });

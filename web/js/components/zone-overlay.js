@@ -40,9 +40,10 @@ function pointsAttr(polygon, size) {
  * An <svg> to lay over a picture: `draw(shapes, {selected})` draws them, `setSize(w, h)` takes
  * the picture's size, `toUnit(event)` maps a pointer to a clamped normalised [x, y], and
  * `unitsPerPx()` converts screen pixels to its units (handles and text keep their screen size).
- * `layer` is drawn above the shapes (the editor's handles).
+ * `layer` is drawn above the shapes (the editor's handles); `onResize` redraws when the
+ * picture's size on screen changes (default: the shapes, whose text keeps its screen size).
  */
-export function shapeCanvas({ className = "", label = "" } = {}) {
+export function shapeCanvas({ className = "", label = "", onResize = null } = {}) {
   const hatch = `zone-hatch-${++hatches}`;
   const shapes = svg("g", { class: "zone-shapes" });
   const layer = svg("g", { class: "zone-layer" });
@@ -68,7 +69,7 @@ export function shapeCanvas({ className = "", label = "" } = {}) {
     shapes.replaceChildren(...list.map((shape) => {
       const selected = options.selected && options.selected.kind === shape.kind && options.selected.index === shape.index;
       const attrs = {
-        class: ["zone-shape", `${shape.kind}-shape`, selected ? "selected" : "", shape.required ? "required" : ""].filter(Boolean).join(" "),
+        class: ["shape", `${shape.kind}-shape`, selected ? "selected" : "", shape.required ? "required" : ""].filter(Boolean).join(" "),
         points: pointsAttr(shape.polygon, size), "data-kind": shape.kind, "data-index": shape.index, "data-name": shape.name,
       };
       if (shape.kind === "mask") attrs.fill = `url(#${hatch})`;
@@ -99,9 +100,9 @@ export function shapeCanvas({ className = "", label = "" } = {}) {
   }
 
   // Handle and text sizes follow the picture's size on screen.
-  const resized = new ResizeObserver(() => draw(last.list, last.options));
+  const resized = new ResizeObserver(() => (onResize ? onResize() : draw(last.list, last.options)));
   resized.observe(el);
-  return { el, layer, size, draw, setSize, toUnit, unitsPerPx, redraw: () => draw(last.list, last.options), destroy: () => resized.disconnect() };
+  return { el, layer, size, draw, setSize, toUnit, unitsPerPx, destroy: () => resized.disconnect() };
 }
 
 /** The picture size of the first <video>/<img> in `host`, or null before it has one. */
