@@ -61,6 +61,7 @@ BENCHES = (
     Bench("motion_mask", "bench.motion_mask_bench", 300),
     Bench("events", "bench.events_bench", 900),
     Bench("gallery", "bench.gallery_bench", 900, ("--full",), 3600),
+    Bench("idle", "bench.idle_bench", 1800),
     Bench("pipeline", "bench.pipeline_bench", 1200),
     Bench("capacity", "bench.capacity_bench", 1800),
     Bench("mjpeg", "bench.mjpeg_bench", 900),
