@@ -273,4 +273,6 @@ def banner(settings: Settings, dashboard_url: str | None) -> list[str]:
     if dashboard_url:
         lines.append(f"  Ray dashboard:  {dashboard_url}   (token: `ray get-auth-token`, "
                      f"file {ray_token_path()})")
+    elif not settings.ray_address:
+        lines.append("  Ray dashboard:  off (`dashboard: true` or IRIS_DASHBOARD=true starts it)")
     return lines

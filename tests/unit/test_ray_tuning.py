@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from iris.ray_tuning import ONE_BOX_ENV, RAY_DEFAULTS, apply_one_box_env
 
 
@@ -24,3 +26,15 @@ def test_the_operators_own_values_win() -> None:
 def test_every_tuned_key_has_rays_default_for_the_benchmark() -> None:
     assert set(RAY_DEFAULTS) == set(ONE_BOX_ENV)
     assert all(RAY_DEFAULTS[key] != ONE_BOX_ENV[key] for key in ONE_BOX_ENV)
+
+
+def test_banner_says_how_to_start_the_dashboard_when_it_is_off(tmp_path: Path) -> None:
+    from iris.runner import banner
+    from iris.settings import load_settings
+
+    local = "\n".join(banner(load_settings(data_dir=tmp_path, dashboard=False), None))
+    assert "Ray dashboard:  off" in local and "IRIS_DASHBOARD=true" in local
+    on = "\n".join(banner(load_settings(data_dir=tmp_path), "http://127.0.0.1:8265"))
+    assert "Ray dashboard:  http://127.0.0.1:8265" in on and "off" not in on
+    cluster = load_settings(data_dir=tmp_path, ray_address="ray://head:10001")
+    assert "Ray dashboard" not in "\n".join(banner(cluster, None))
