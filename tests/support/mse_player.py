@@ -13,7 +13,7 @@ import base64
 import statistics
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -124,10 +124,41 @@ class MsePlayer:
 
     def frame(self) -> tuple[float, np.ndarray]:
         """When the frame on screen was grabbed (epoch s) and its pixels (BGR)."""
-        shot = self.page.evaluate("window.frame()")
-        png = base64.b64decode(shot["png"].split(",", 1)[1])
-        image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
-        return shot["t"] / 1000.0, image
+        return _decode(self.page.evaluate("window.frame()"))
+
+
+GRAB_JS = """(selector) => {
+  const video = document.querySelector(selector);
+  const canvas = document.createElement("canvas");
+  canvas.width = video.videoWidth;
+  canvas.height = video.videoHeight;
+  canvas.getContext("2d").drawImage(video, 0, 0);
+  return { t: Date.now(), png: canvas.toDataURL("image/png") };
+}"""
+
+
+def _decode(shot: dict[str, Any]) -> tuple[float, np.ndarray]:
+    png = base64.b64decode(shot["png"].split(",", 1)[1])
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    assert image is not None, "the page's frame is no PNG"
+    return float(shot["t"]) / 1000.0, np.asarray(image)
+
+
+class FrameSource(Protocol):
+    def frame(self) -> tuple[float, np.ndarray]:
+        """When the frame on screen was grabbed (epoch s) and its pixels (BGR)."""
+        ...
+
+
+@dataclass
+class VideoFrames:
+    """The frames any `<video>` of a page (the SPA's live player) shows, at its own size."""
+
+    page: Page
+    selector: str
+
+    def frame(self) -> tuple[float, np.ndarray]:
+        return _decode(self.page.evaluate(GRAB_JS, self.selector))
 
 
 @dataclass(frozen=True)
@@ -147,7 +178,7 @@ class Latency:
         return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
 
 
-def latency(player: MsePlayer, samples: int, interval_s: float = 0.25) -> Latency:
+def latency(player: FrameSource, samples: int, interval_s: float = 0.25) -> Latency:
     """Read the clock off `samples` frames the player shows, `interval_s` apart."""
     found: list[float] = []
     unreadable = 0

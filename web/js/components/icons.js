@@ -8,6 +8,7 @@ const PATHS = {
   record: "M12 6a6 6 0 1 0 0 12a6 6 0 1 0 0-12",
   stop: "M7 7h10v10H7z",
   fullscreen: "M4 9V4h5M15 4h5v5M20 15v5h-5M9 20H4v-5",
+  boxes: "M4 4h7v7H4zM13 13h7v7h-7z",
   play: "M8 5l11 7l-11 7z",
   back: "M15 5l-7 7l7 7",
   plus: "M12 5v14M5 12h14",

@@ -1,19 +1,39 @@
-// One camera at full rate (#/live/<id>): live with sound (HLS), manual recording, fullscreen.
+// One camera at full rate (#/live/<id>): its own video through MSE with sound and the tracked
+// boxes drawn over it (mse-player.js), MJPEG where MSE cannot play (then sound is the HLS
+// session), manual recording, fullscreen.
 
 import { isServiceUnavailable } from "../api.js";
 import { mediaNeedsScript } from "../auth.js";
 import { backLink, emptyState, h, loadOrExplain, pageHeader, replace, spinner } from "../components/dom.js";
 import { duration } from "../components/format.js";
 import { icon } from "../components/icons.js";
-import { liveImage } from "../components/media.js";
+import { livePlayer } from "../components/mse-player.js";
 import { playEvent } from "../components/player.js";
 import { statusBadge } from "../components/status.js";
 import { recordingsHref } from "../components/timeline-events.js";
 import { toast, toastError } from "../components/toast.js";
+import { zoneOverlay } from "../components/zone-overlay.js";
 import { api } from "../endpoints.js";
 
 const REFRESH_MS = 5000;
 const recordingKey = (id) => `iris.recording.${id}`;
+const BOXES_KEY = "iris.live.boxes";
+
+function boxesWanted() {
+  try {
+    return localStorage.getItem(BOXES_KEY) !== "off";
+  } catch {
+    return true;
+  }
+}
+
+function rememberBoxes(on) {
+  try {
+    localStorage.setItem(BOXES_KEY, on ? "on" : "off");
+  } catch {
+    // storage disabled: the choice lasts for this page
+  }
+}
 
 function elapsed(since) {
   const s = Math.max(0, Math.floor((Date.now() - new Date(since).getTime()) / 1000));
@@ -28,10 +48,14 @@ export async function mount(root, { arg, signal, rerender }) {
   });
   if (!camera) return undefined;
 
-  const live = liveImage(cameraId, { alt: `Live view of ${camera.name}` });
-  const stage = h("div", { class: "stage" }, camera.enabled ? live.el : h("div", { class: "tile-off", text: "Camera disabled" }));
   const badge = h("span", {}, statusBadge(camera, { withReason: true }));
   const soundBtn = h("button", { class: "btn", type: "button", disabled: !camera.enabled, "aria-pressed": "false" });
+  const boxesBtn = h("button", { class: "btn btn-ghost btn-boxes", type: "button", hidden: true, "aria-pressed": "false" });
+  let video = null; // the HLS <video> while the MJPEG fallback plays live with sound
+  const live = livePlayer(cameraId, { boxes: boxesWanted(), alt: `Live view of ${camera.name}`,
+    onChange: () => showPlayer() });
+  const stage = h("div", { class: "stage" }, camera.enabled ? live.el : h("div", { class: "tile-off", text: "Camera disabled" }));
+  const zones = zoneOverlay(camera); // the camera's zones and masks over the picture
   const recordBtn = h("button", { class: "btn btn-record admin-only", type: "button", disabled: !camera.enabled });
   const label = (button, name, text) => replace(button, icon(name), h("span", { text }));
   const result = h("div", { class: "record-result", "aria-live": "polite" });
@@ -39,6 +63,33 @@ export async function mount(root, { arg, signal, rerender }) {
     icon("fullscreen"), "Fullscreen");
   const soundIdle = () => label(soundBtn, "sound", "Live with sound");
   soundIdle();
+  // The controls follow the player: MSE unmutes its own sound and draws boxes; MJPEG (boxes
+  // burned into its frames) gets its sound from an HLS session.
+  function showPlayer() {
+    const state = live.state();
+    const mse = state.mode === "mse";
+    boxesBtn.hidden = !mse;
+    boxesBtn.setAttribute("aria-pressed", String(state.boxes));
+    label(boxesBtn, "boxes", state.boxes ? "Boxes on" : "Boxes off");
+    if (video) return;
+    if (!mse) {
+      soundIdle();
+      soundBtn.disabled = !camera.enabled;
+      soundBtn.setAttribute("aria-pressed", "false");
+      return;
+    }
+    soundBtn.disabled = !state.audio;
+    soundBtn.setAttribute("aria-pressed", String(state.audio && !state.muted));
+    if (!state.audio) label(soundBtn, "mute", "No sound");
+    else if (state.muted) label(soundBtn, "sound", "Unmute");
+    else label(soundBtn, "mute", "Mute");
+  }
+  boxesBtn.addEventListener("click", () => {
+    const on = !live.state().boxes;
+    rememberBoxes(on);
+    live.setBoxes(on);
+  });
+  showPlayer();
 
   replace(root,
     pageHeader(camera.name, "", h("a", { class: "btn btn-ghost", href: "#/live" }, icon("back"), "All cameras"),
@@ -46,10 +97,10 @@ export async function mount(root, { arg, signal, rerender }) {
       h("a", { class: "btn btn-ghost admin-only", href: `#/cameras/${cameraId}` }, "Settings")),
     h("div", { class: "focus-meta" }, badge),
     stage,
-    h("div", { class: "toolbar focus-controls" }, soundBtn, recordBtn, fullBtn, result));
+    h("div", { class: "toolbar focus-controls" }, soundBtn, boxesBtn, zones.toggle, recordBtn, fullBtn, result));
+  if (camera.enabled) zones.attach(stage);
 
-  // ---- live with sound
-  let video = null;
+  // ---- live with sound over HLS (only where the player fell back to MJPEG)
   function stopSound() {
     if (!video) return;
     video.pause();
@@ -59,8 +110,7 @@ export async function mount(root, { arg, signal, rerender }) {
     api.live.hlsClose(cameraId); // outlives the page when this runs as it closes
     replace(stage, live.el);
     live.start();
-    soundIdle();
-    soundBtn.setAttribute("aria-pressed", "false");
+    showPlayer();
   }
   async function startSound() {
     if (mediaNeedsScript()) {
@@ -94,7 +144,12 @@ export async function mount(root, { arg, signal, rerender }) {
     label(soundBtn, "mute", "Silent live");
     soundBtn.setAttribute("aria-pressed", "true");
   }
-  soundBtn.addEventListener("click", () => (video ? stopSound() : startSound()));
+  soundBtn.addEventListener("click", () => {
+    const state = live.state();
+    if (!video && state.mode === "mse") live.setMuted(!state.muted); // a click: sound allowed
+    else if (video) stopSound();
+    else startSound();
+  });
 
   // ---- manual recording (stateless on the server: we keep started_at for this tab)
   let ticker = 0;
@@ -157,7 +212,7 @@ export async function mount(root, { arg, signal, rerender }) {
 
   // ---- lifecycle
   const onVisibility = () => {
-    if (video) return; // sound keeps playing in the background
+    if (video || !live.state().muted) return; // sound keeps playing in the background
     if (document.hidden) live.stop();
     else live.start();
   };
@@ -167,6 +222,7 @@ export async function mount(root, { arg, signal, rerender }) {
     try {
       const state = await api.cameras.get(cameraId, { signal });
       replace(badge, statusBadge(state, { withReason: true }));
+      zones.update(state);
     } catch {
       // retried on the next tick
     }
@@ -178,5 +234,6 @@ export async function mount(root, { arg, signal, rerender }) {
     document.removeEventListener("visibilitychange", onVisibility);
     stopSound();
     live.stop();
+    zones.destroy();
   };
 }
