@@ -98,6 +98,13 @@ class EventStore:
                      self.camera_id, event_id)
         return bool(updated)
 
+    def set_zones(self, event_id: int, *, zones: Sequence[str], severity: str) -> None:
+        """The zones an event in progress reached so far, and its severity now."""
+        with Session(self.engine) as session:
+            session.execute(update(Event).where(col(Event.id) == event_id)
+                            .values(zones=zones_text(zones), severity=severity))
+            session.commit()
+
     def claim_manual(self, started_at: float, clip_start: float | None = None) -> ManualClaim:
         """The manual recording started at `started_at`: a new in-progress row (its footage
         from `clip_start` on kept while it records), or the one made before, by its start or

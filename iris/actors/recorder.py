@@ -127,7 +127,15 @@ class EventClosed:
     zones: tuple[str, ...] = ()
 
 
-RecorderEvent = EventOpened | EventUpdated | EventClosed
+@dataclass(frozen=True)
+class EventZonesChanged:
+    """The open event's objects entered another zone, or it became an alert."""
+
+    zones: tuple[str, ...]
+    severity: str
+
+
+RecorderEvent = EventOpened | EventUpdated | EventZonesChanged | EventClosed
 
 
 @dataclass
@@ -186,6 +194,9 @@ class TrackRecorder:
     ) -> list[RecorderEvent]:
         """Feed one detection frame (the detector ran on it, whatever it found).
 
+        An open event whose zones or severity this frame changed gets an `EventZonesChanged`
+        after the frame's other events.
+
         Args:
             now: the frame's timestamp in seconds (wall clock, so clip times line up with
                 segment times); must not go backwards.
@@ -201,6 +212,19 @@ class TrackRecorder:
         Returns:
             The events this frame caused, in order (a close can precede an open).
         """
+        before = self._event
+        mark = (len(before.zones), before.alert) if before is not None else None
+        events = self._update(now, detections, names, frame, eligible, alerting, zones)
+        if before is not None and self._event is before \
+                and (len(before.zones), before.alert) != mark:
+            events.append(EventZonesChanged(zones=tuple(before.zones),
+                                            severity=before.severity))
+        return events
+
+    def _update(self, now: float, detections: Detections, names: Sequence[str],
+                frame: object | None, eligible: np.ndarray | None,
+                alerting: np.ndarray | None, zones: Sequence[tuple[str, ...]] | None
+                ) -> list[RecorderEvent]:
         events = self.tick(now)
         labels = detections.labels(names)
         triggers = self.config.triggers

@@ -25,7 +25,13 @@ from iris.actors.detection import DetectionLoop, DetectorClient
 from iris.actors.event_store import EventStore
 from iris.actors.ingest import IngestOptions, StreamReader
 from iris.actors.live_frames import LatestFrame
-from iris.actors.recorder import EventClosed, EventOpened, EventUpdated, RecorderEvent
+from iris.actors.recorder import (
+    EventClosed,
+    EventOpened,
+    EventUpdated,
+    EventZonesChanged,
+    RecorderEvent,
+)
 from iris.actors.reid import EmbedderClient, IdentityClient, ReidSender
 from iris.db.engine import connect
 from iris.identity import Assignment
@@ -270,6 +276,10 @@ class CameraWorker:
                     self._finish_event(event_id, event, end)
                 else:
                     self._event_jobs.submit(self._finish_event, event_id, event, end)
+            elif isinstance(event, EventZonesChanged) and self._open_event is not None:
+                self.store.set_zones(self._open_event, zones=event.zones,
+                                     severity=event.severity)
+                self.notices.event("update", self._open_event)
             elif isinstance(event, EventUpdated):
                 continue
 

@@ -86,3 +86,22 @@ def test_finish_stores_the_clip_and_keeps_the_best_score(store: EventStore) -> N
     assert event is not None and not event.in_progress
     assert event.clip_path == "clips/1/a.mp4" and event.score == 0.9
     assert event.end_ts is not None and event.end_ts.timestamp() == pytest.approx(STARTED + 5)
+
+
+def test_an_event_keeps_its_zones_severity_and_review_state_through_its_life(
+    store: EventStore,
+) -> None:
+    event_id = store.open(kind="motion", label="motion", score=0.5, ts=1767312000.0,
+                          severity="detection")
+    store.set_zones(event_id, zones=["drive"], severity="alert")
+    with Session(store.engine) as session:
+        row = session.get(Event, event_id)
+        assert row is not None
+        assert (row.zones, row.severity, row.reviewed) == (",drive,", "alert", False)
+    store.finish(event_id, ts=1767312000.0, end_ts=1767312005.0, duration=5.0, clip_path=None,
+                 thumb_path=None, severity="alert", zones=["drive", "porch"])
+    with Session(store.engine) as session:
+        row = session.get(Event, event_id)
+        assert row is not None and row.zones == ",drive,porch," and row.severity == "alert"
+    manual = store.claim_manual(1767312100.0).event
+    assert manual.severity == "alert" and manual.reviewed is False

@@ -127,3 +127,14 @@ def test_a_parked_person_lets_the_event_close_and_does_not_reopen_it(tmp_path: P
     for i in range(4):  # walks off: triggers again
         run.step(person(140 + 20 * i, 200))
     assert len(run.of(EventOpened)) == 2
+
+
+def test_an_open_event_reports_each_zone_its_objects_reach(tmp_path: Path) -> None:
+    from iris.actors.recorder import EventZonesChanged
+
+    run = Run(tmp_path, zones=(DRIVE,))
+    for i in range(16):  # opens on the top left, then walks down into the drive
+        run.step(person(110 + 8 * i, 100 + 10 * i))
+    opened = run.of(EventOpened)
+    assert len(opened) == 1 and opened[0].zones == ()
+    assert run.of(EventZonesChanged) == [EventZonesChanged(zones=("drive",), severity="alert")]
