@@ -5,7 +5,6 @@ A camera is named by its id or its name (``iris cameras disable porch``).
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
@@ -13,7 +12,14 @@ import click
 from iris.cli import settings_of
 from iris.cli.api import Api
 from iris.cli.exit_codes import CliError, ExitCode
-from iris.cli.output import json_option, local_time, print_json, print_table
+from iris.cli.output import (
+    confirm_destructive,
+    json_option,
+    local_time,
+    print_json,
+    print_table,
+    yes_option,
+)
 
 
 def find_camera(api: Api, ref: str) -> dict[str, Any]:
@@ -85,18 +91,15 @@ def add(ctx: click.Context, name: str, url: str, disabled: bool, as_json: bool,
 
 @command.command("rm")
 @click.argument("camera")
-@click.option("--yes", "-y", is_flag=True, help="Do not ask (needed without a terminal).")
+@yes_option
 @click.pass_context
 def remove(ctx: click.Context, camera: str, yes: bool) -> None:
     """Delete CAMERA (id or name) with all its events, clips and recordings."""
     api = Api(settings_of(ctx))
     found = find_camera(api, camera)
     label = f"camera #{found['id']} {found['name']!r}"
-    if not yes:
-        if not sys.stdin.isatty():
-            raise CliError(ExitCode.USAGE, f"deleting {label} removes all its recordings: "
-                                           "pass --yes to do it without a terminal")
-        click.confirm(f"Delete {label} and all its events and recordings?", abort=True)
+    confirm_destructive(yes, f"Delete {label} and all its events and recordings?",
+                        f"deleting {label} removes all its recordings")
     api.delete(f"/api/cameras/{found['id']}")
     click.echo(f"deleted {label}")
 

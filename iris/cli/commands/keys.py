@@ -8,7 +8,6 @@ server stays the one place that writes keys. The token is printed once, at creat
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
@@ -17,7 +16,14 @@ from iris.cli import settings_of
 from iris.cli.api import Api
 from iris.cli.commands.cameras import find_camera
 from iris.cli.exit_codes import CliError, ExitCode
-from iris.cli.output import json_option, local_time, print_json, print_table
+from iris.cli.output import (
+    confirm_destructive,
+    json_option,
+    local_time,
+    print_json,
+    print_table,
+    yes_option,
+)
 
 PATH = "/api/system/keys"
 
@@ -76,15 +82,12 @@ def list_keys(ctx: click.Context, as_json: bool) -> None:
 
 @command.command("revoke")
 @click.argument("key")
-@click.option("--yes", "-y", is_flag=True, help="Do not ask (needed without a terminal).")
+@yes_option
 @click.pass_context
 def revoke(ctx: click.Context, key: str, yes: bool) -> None:
     """Revoke KEY (its id or name): it stops working at once."""
     api = Api(settings_of(ctx))
-    if not yes:
-        if not sys.stdin.isatty():
-            raise CliError(ExitCode.USAGE, f"revoking {key!r} locks out whoever uses it: pass "
-                                           "--yes to do it without a terminal")
-        click.confirm(f"Revoke the key {key!r}?", abort=True)
+    confirm_destructive(yes, f"Revoke the key {key!r}?",
+                        f"revoking {key!r} locks out whoever uses it")
     api.delete(f"{PATH}/{key}")
     click.echo(f"revoked {key!r}")
