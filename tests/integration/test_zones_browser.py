@@ -94,13 +94,24 @@ def at(page: Page, selector: str, x: float, y: float) -> tuple[float, float]:
     return float(px), float(py)
 
 
+PICTURE = f"""() => {{ const img = document.querySelector('.zone-picture');
+    if (!img || !img.complete) return -1;
+    return document.querySelector('{EDITOR}').viewBox.baseVal.width === img.naturalWidth
+        ? img.naturalWidth : 0; }}"""
+
+
 def open_editor(app: AppPage, camera: int) -> None:
+    """The camera form with the camera's snapshot as the editor's background, at its size.
+    A camera just restarted (a save) answers with a placeholder first: ask for a new one."""
     app.open(f"cameras/{camera}")
-    app.page.wait_for_function(  # the snapshot is the background, at the camera's size
-        f"""() => {{ const img = document.querySelector('.zone-picture');
-            return img && img.complete && img.naturalWidth === {FRAME[0]} &&
-                   document.querySelector('{EDITOR}').viewBox.baseVal.width === {FRAME[0]}; }}""",
-        timeout=30_000)
+
+    def pictured() -> bool:
+        width = app.page.evaluate(PICTURE)
+        if width not in (-1, FRAME[0]):
+            app.page.get_by_role("button", name="New picture").click()
+        return bool(width == FRAME[0])
+
+    wait_for(pictured, 60, interval=1.0, what="the camera's picture in the editor")
 
 
 def assert_close(points: list[list[float]], expected: list[tuple[float, float]]) -> None:
