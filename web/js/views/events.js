@@ -1,6 +1,7 @@
 // Events: filter, page through and play recordings; delete one, a selection, or all; review
 // them (zones, alert or detection, reviewed or not), with the keyboard too.
 
+import { isAdmin } from "../access.js";
 import { confirmDialog } from "../components/dialog.js";
 import { addActions, field, h, loadOrExplain, pageHeader, replace, spinner } from "../components/dom.js";
 import { duration, isoToLocalInput, localInputToIso, when } from "../components/format.js";
@@ -96,7 +97,7 @@ export async function mount(root, ctx) {
         (event.zones || []).length ? h("div", { class: "chips event-zones", "aria-label": "Zones entered" },
           event.zones.map((zone) => h("span", { class: "chip chip-static", text: zone }))) : null,
         h("div", { class: "row" }, h("span", { class: "review-state small", text: reviewed ? "✓ Reviewed" : "● Not reviewed" }),
-          h("button", { class: "btn btn-small btn-ghost review-toggle", type: "button", "aria-label": `Mark event ${event.id} ${reviewed ? "unreviewed" : "reviewed"}`,
+          h("button", { class: "btn btn-small btn-ghost review-toggle admin-only", type: "button", "aria-label": `Mark event ${event.id} ${reviewed ? "unreviewed" : "reviewed"}`,
             onclick: () => review([event.id], !reviewed) },
             reviewed ? "Mark unreviewed" : "Mark reviewed"))));
   }
@@ -104,7 +105,7 @@ export async function mount(root, ctx) {
   // ---- review: counts, a selection, everything the filters match, the keyboard
   const countButton = h("button", { class: "btn btn-ghost unreviewed-total", type: "button", hidden: true,
     title: "Show only the events not reviewed yet", onclick: () => { reviewedSelect.value = "false"; applyFilters(); } });
-  const markAllButton = h("button", { class: "btn", type: "button", onclick: () => markAllReviewed() }, "Mark all reviewed");
+  const markAllButton = h("button", { class: "btn admin-only", type: "button", onclick: () => markAllReviewed() }, "Mark all reviewed");
 
   async function refreshCounts() {
     try {
@@ -203,7 +204,7 @@ export async function mount(root, ctx) {
   });
   addActions(header, countButton, markAllButton, list.clearButton);
   const keysHelp = h("p", { class: "muted small review-keys" }, "Keys: ", h("kbd", { text: "j" }), " / ", h("kbd", { text: "k" }),
-    " next and previous event, ", h("kbd", { text: "r" }), " reviewed or not, ", h("kbd", { text: "Enter" }), " play.");
+    " next and previous event, ", h("span", { class: "admin-only" }, h("kbd", { text: "r" }), " reviewed or not, "), h("kbd", { text: "Enter" }), " play.");
   replace(results, list.el, keysHelp);
 
   // The current card: j/k anywhere (arrows on a card) move it, r flips its review, Enter plays.
@@ -238,7 +239,7 @@ export async function mount(root, ctx) {
     const arrow = event.key.startsWith("Arrow");
     if (NEXT_KEYS.has(event.key) && (onCard || !arrow)) focusCard(current + 1);
     else if (PREVIOUS_KEYS.has(event.key) && (onCard || !arrow)) focusCard(current - 1);
-    else if (event.key === "r" && current >= 0) flipCurrent();
+    else if (event.key === "r" && current >= 0 && isAdmin()) flipCurrent(); // reviewing is a change
     else if (event.key === "Enter" && target.classList && target.classList.contains("event-card")) {
       const shownEvent = shown.get(Number(target.dataset.event));
       if (shownEvent && shownEvent.clip_url) play(shownEvent);
