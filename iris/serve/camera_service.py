@@ -57,7 +57,9 @@ def update_camera(*, session: Session, runtime: Runtime, root: Path, camera: Cam
     edit = db.update_camera(session, root=root, camera=camera, changes=changes)
     assert camera.id is not None
     if edit.changed & (TUNING_FIELDS | {"rtsp_url", "enabled"}):
-        _sync(runtime, camera.id)
+        _sync(runtime, camera.id)  # the manager has discovery republished too
+    elif "name" in edit.changed:
+        runtime.notify_cameras_changed()  # Home Assistant shows the new name
     if edit.url_changed or changes.get("enabled") is False:
         _stop_hls(runtime, camera.id)
     return camera

@@ -229,6 +229,15 @@ class RayRuntime:
             return None
         return stats
 
+    def notify_cameras_changed(self) -> None:
+        handle = self._named(names.NOTIFIER)
+        if handle is None:
+            return
+        try:
+            handle.cameras_changed.remote()  # fire and forget
+        except Exception as exc:  # noqa: BLE001 - the next sync republishes anyway
+            log.warning("notifier not told of a camera change: %s", exc)
+
     async def _correct(self, on_actor: Callable[[Any], Awaitable[OpResult]],
                        offline: Callable[[], Awaitable[OpResult]]) -> OpResult:
         """Run a correction on the IdentityManager, else in-process; errors mapped once."""

@@ -131,6 +131,10 @@ class Runtime(Protocol):
         """MQTT and webhook counters and last errors (`Notifier.stats`), or None when no
         Notifier answers (not configured, or restarting)."""
 
+    def notify_cameras_changed(self) -> None:
+        """Have discovery republished (a change no worker sync covers: a rename); never
+        raises, never waits."""
+
     def identity_running(self) -> bool:
         """Whether the IdentityManager (and so auto split) is there."""
 
@@ -216,6 +220,9 @@ class OfflineRuntime:
         return None
 
     def notify_stats(self) -> dict[str, Any] | None:
+        return None
+
+    def notify_cameras_changed(self) -> None:
         return None
 
     def identity_running(self) -> bool:

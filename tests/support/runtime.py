@@ -92,6 +92,9 @@ class FakeRuntime:
     def notify_stats(self) -> dict[str, Any] | None:
         return None
 
+    def notify_cameras_changed(self) -> None:
+        self.calls.append(("notify_cameras_changed",))
+
     def identity_running(self) -> bool:
         return self.identity_up
 

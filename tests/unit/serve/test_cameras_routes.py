@@ -112,3 +112,13 @@ def test_unknown_camera_is_404(client: TestClient) -> None:
         response = client.request(method, path, json={} if method == "PUT" else None)
         assert response.status_code == 404, (method, path)
         assert response.json()["detail"] == "Camera not found."
+
+
+def test_a_rename_republishes_discovery_without_restarting_the_worker(
+    client: TestClient, runtime: FakeRuntime
+) -> None:
+    camera_id = add_camera(client)
+    runtime.calls.clear()
+    assert client.put(f"/api/cameras/{camera_id}", json={"name": "Gate"}).status_code == 200
+    assert runtime.called("notify_cameras_changed") == [()]
+    assert runtime.called("sync_camera") == []
