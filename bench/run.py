@@ -65,6 +65,8 @@ BENCHES = (
     Bench("pipeline", "bench.pipeline_bench", 1200),
     Bench("capacity", "bench.capacity_bench", 1800),
     Bench("mjpeg", "bench.mjpeg_bench", 900),
+    Bench("mse", "bench.mse_bench", 1800),
+    Bench("live_latency", "bench.live_latency_bench", 600),
     Bench("startup", "bench.startup_bench", 900),
     Bench("load", "bench.load_bench", 600),
 )
