@@ -271,21 +271,6 @@ def snapshot_ok(iris: BenchIris, camera_id: int) -> bool:
             and response.headers.get("content-type", "").startswith("image/jpeg"))
 
 
-def start(iris: BenchIris, attempts: int = 3) -> float:
-    """`iris up`, again when it exits while starting: on a loaded box Ray's node may not
-    register within its fixed 30 s, or Serve's controller not start in time."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return iris.start()
-        except AssertionError as exc:
-            if attempt == attempts:
-                raise
-            print(f"iris up failed to start (attempt {attempt}): {str(exc)[-200:]}; again",
-                  flush=True)
-            iris.stop()
-    raise AssertionError("unreachable")
-
-
 def measure(iris: BenchIris, layout: Layout, ids: list[int], loops: int,
             loop_s: float) -> Run:
     """Run the enabled cameras `ids` for `loops` whole loops and judge what they produced."""
@@ -424,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             idle = idle_decode_cost(servers[0].url, 6.0 if args.quick else 15.0)
             print(f"idle decode: {idle}", flush=True)
-            print(f"iris up healthy in {start(iris):.1f} s", flush=True)
+            print(f"iris up healthy in {iris.start_retrying():.1f} s", flush=True)
             ids: list[int] = []
             for n in counts:
                 while len(ids) < n:

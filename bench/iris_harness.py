@@ -51,6 +51,20 @@ class BenchIris:
         self.client = self.process.client()
         return elapsed
 
+    def start_retrying(self, attempts: int = 3, timeout: float = 240) -> float:
+        """`start`, again when `iris up` exits while starting: on a loaded box Ray's node may
+        not register within its fixed 30 s, or Serve's controller not start in time."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return self.start(timeout)
+            except AssertionError as exc:
+                if attempt == attempts:
+                    raise
+                print(f"iris up failed to start (attempt {attempt}): {str(exc)[-200:]}; "
+                      "again", flush=True)
+                self.stop()
+        raise AssertionError("unreachable")
+
     def stop(self) -> float:
         """SIGTERM (clean stop of cameras, Serve, Ray); kill the tree if it hangs. Seconds."""
         started = time.monotonic()

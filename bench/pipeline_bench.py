@@ -336,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         server = RtspServer(to_annexb(clip), fps=args.fps, log_path=folder / "rtsp.log").start()
         iris = BenchIris(folder / "iris", detector_model=model)
         try:
-            print(f"iris up healthy in {iris.start():.1f} s", flush=True)
+            print(f"iris up healthy in {iris.start_retrying():.1f} s", flush=True)
             idle = iris_run(iris, [], source_fps=args.fps, seconds=args.seconds, warmup=2)
             print(f"idle Iris: {idle.cpu.cores:.3f} cores", flush=True)
             ids: list[int] = []
