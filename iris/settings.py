@@ -230,7 +230,9 @@ class Settings(BaseSettings):
     ray_num_cpus: int | None = Field(
         None, ge=1, le=1024,
         description="Logical CPUs of embedded Ray; empty means the core count, at least 8.")
-    dashboard: bool = True
+    dashboard: bool = Field(
+        False, description="Start the Ray dashboard with embedded Ray (11 more processes, "
+        "about 250 MiB); a cluster's dashboard is reported either way.")
     dashboard_port: int = Field(8265, ge=1, le=65535)
     serve_app_name: str = "iris"
 
