@@ -274,7 +274,17 @@ def run(args: argparse.Namespace) -> str:
             session.commit()
             clip_id = event.id
 
-        start_ray(settings, dashboard=False)
+        for attempt in range(1, 4):  # Ray gives its raylet 30 s: a loaded box misses it
+            try:
+                start_ray(settings, dashboard=False)
+                break
+            except Exception as exc:  # noqa: BLE001 - retried, then raised
+                print(f"Ray start {attempt} of 3 failed: {exc}", flush=True)
+                import ray
+
+                ray.shutdown()
+        else:
+            raise RuntimeError("Ray did not start in 3 attempts")
         manager = deploy(settings)
         with httpx.Client(base_url=f"http://127.0.0.1:{settings.port}", timeout=120,
                           headers={"Authorization": f"Bearer {API_KEY}"}) as client:
