@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     report, results = run(args)
     print(report)
     print(f"written to {write_report(args.name, report)}")
-    return 1 if any(result.errors for result in results) else 0
+    return 1 if results[0].errors else 0  # Iris's answers are checked; the baseline's shown
 
 
 if __name__ == "__main__":
