@@ -282,6 +282,14 @@ def render(args: argparse.Namespace, idle: Run, pairs: list[tuple[Run, Run]]) ->
         raw, ours = pairs[-1]
         ratios = [o.cpu.total / r.cpu.total for r, o in pairs]
         target = "met" if max(ratios) <= TARGET else "not met"
+        starved = [str(r.cameras) for r, _ in pairs if r.drops]
+        if starved:
+            target = "not measured"
+            lines += [
+                f"- **The raw loop dropped frames at {', '.join(starved)} cameras**: the box "
+                "was too busy for it to keep up, so its CPU is less than the work asks and "
+                "these ratios say nothing about Iris's overhead. Run again on a quiet box.",
+            ]
         lines += [
             f"- Overhead target ≤ {TARGET:.2f}×: **{target}** (Iris / raw from "
             f"{min(ratios):.2f} to {max(ratios):.2f}).",
