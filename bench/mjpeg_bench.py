@@ -9,9 +9,12 @@ the CPU of the ingress — the Serve replica `ServeReplica:<app>:Ingress` plus t
 1. one viewer on one camera (the baseline),
 2. 4 and 12 viewers spread over the 4 cameras (``--steps``: the same four pollers, less
    fan-out),
-3. 50 viewers spread over the 4 cameras.
+3. 50 viewers spread over the 4 cameras,
+4. the same 50 while ``--burners`` processes spin beside Iris (saturation: viewers must get
+   fewer frames, never none).
 
-A viewer the ingress refuses is counted, not fatal: the phase reports how many were served.
+A viewer the ingress refuses is counted, not fatal: the phase reports how many were served
+(a frame in the window) and the lowest frame rate any viewer got.
 
 The camera actors' CPU (JPEG encoding happens there, once per frame whatever the viewer count)
 is shown beside it. Target: phase 3 ≤ 2× phase 1.
@@ -25,144 +28,36 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import tempfile
-import time
-from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from bench.common import CpuWindow, table, write_report
+from bench.common import table, write_report
 from bench.iris_harness import BenchIris
-from iris.serve.live import BOUNDARY
-from tests.integration.iris_process import KEY
+from bench.live_viewers import INGRESS, MjpegViewers, Phase, measure
+from bench.saturation import Burners
 from tests.support.media import make_clip, to_annexb
 from tests.support.rtsp import RtspServer
 
-MARKER = f"--{BOUNDARY}".encode()
-SETTLE_S = 75.0
-"""How long viewers may take to get going; above the ingress's 30 s DB-pool timeout."""
 POOL_ERROR = "QueuePool limit"
 
 
-@dataclass
-class Phase:
-    """One measured window: what the viewers received and what the ingress spent."""
-
-    name: str
-    viewers: int
-    seconds: float
-    ingress: CpuWindow
-    camera_actors: CpuWindow
-    parts: list[int]
-    megabytes: float
-    failures: list[str]
-
-    @property
-    def served(self) -> int:
-        return sum(1 for p in self.parts if p > 0)
-
-    @property
-    def fps_mean(self) -> float:
-        """Parts per second per viewer that was served."""
-        served = [p for p in self.parts if p > 0]
-        return statistics.fmean(served) / self.seconds if served else 0.0
-
-    @property
-    def fps_min(self) -> float:
-        return min((p for p in self.parts if p > 0), default=0) / self.seconds
-
-
-class Viewers:
-    """``count`` MJPEG readers spread round-robin over ``camera_ids``; parts counted each."""
-
-    def __init__(self, base_url: str, camera_ids: list[int], count: int, fps: float) -> None:
-        self.urls = [f"{base_url}/api/live/{camera_ids[i % len(camera_ids)]}/stream"
-                     for i in range(count)]
-        self.fps = fps
-        self.parts = [0] * count
-        self.bytes = 0
-        self.errors: dict[int, str] = {}
-
-    def settled(self) -> bool:
-        """Every viewer is past its prime frame and first poll, or has failed."""
-        return all(p >= 3 or i in self.errors for i, p in enumerate(self.parts))
-
-    async def _view(self, client: httpx.AsyncClient, index: int) -> None:
-        tail = b""
-        try:
-            async with client.stream("GET", self.urls[index],
-                                     params={"fps": self.fps}) as response:
-                response.raise_for_status()
-                async for chunk in response.aiter_raw():
-                    self.bytes += len(chunk)
-                    data = tail + chunk
-                    self.parts[index] += data.count(MARKER)
-                    tail = data[-(len(MARKER) - 1):]  # a marker split across two chunks
-        except asyncio.CancelledError:
-            raise
-        except httpx.HTTPStatusError as exc:  # reported by the phase, not fatal
-            self.errors[index] = f"HTTP {exc.response.status_code}"
-        except Exception as exc:  # noqa: BLE001 - reported by the phase, not fatal
-            self.errors[index] = type(exc).__name__
-
-    async def run(self, client: httpx.AsyncClient) -> list[asyncio.Task[None]]:
-        return [asyncio.create_task(self._view(client, i)) for i in range(len(self.urls))]
-
-
-async def measure(iris: BenchIris, name: str, camera_ids: list[int], count: int, *,
-                  fps: float, seconds: float, warmup: float) -> Phase:
-    ingress = iris.cpu_meter("ServeReplica:iris:Ingress", "ProxyActor")
-    cameras = iris.cpu_meter("ray::CameraActor")
-    viewers = Viewers(iris.base_url, camera_ids, count, fps)
-    limits = httpx.Limits(max_connections=count + 10, max_keepalive_connections=0)
-    # A longer client timeout than any server-side one, so a refused viewer sees the answer.
-    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {KEY}"}, limits=limits,
-                                 timeout=httpx.Timeout(SETTLE_S)) as client:
-        tasks = await viewers.run(client)
-        try:
-            deadline = time.monotonic() + SETTLE_S
-            while not viewers.settled() and time.monotonic() < deadline:
-                await asyncio.sleep(0.2)
-            await asyncio.sleep(warmup)
-            parts0, bytes0 = list(viewers.parts), viewers.bytes
-            ingress.start()
-            cameras.start()
-            await asyncio.sleep(seconds)
-            window = ingress.stop()
-            camera_window = cameras.stop()
-            parts = [p - p0 for p, p0 in zip(viewers.parts, parts0, strict=True)]
-            received = viewers.bytes - bytes0
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-    await asyncio.sleep(3)  # the pollers notice their last viewer left and stop
-    failures = list(viewers.errors.values())
-    failures += ["no frame in time"] * sum(
-        1 for i, p in enumerate(viewers.parts) if p == 0 and i not in viewers.errors)
-    return Phase(name, count, window.seconds, window, camera_window, parts, received / 1e6,
-                 failures)
-
-
 def render(args: argparse.Namespace, phases: list[Phase], pool_errors: int) -> str:
-    base = phases[0]
+    base = phases[0].cpu["ingress"]
     rows = []
     for phase in phases:
-        proxy = phase.ingress.by_label.get("ray::ProxyActor", 0.0) / phase.seconds
+        ingress = phase.cpu["ingress"]
+        proxy = ingress.by_label.get("ray::ProxyActor", 0.0) / ingress.seconds
         rows.append((
-            phase.name, f"{phase.served}/{phase.viewers}", f"{phase.ingress.cores:.3f}",
-            f"**{phase.ingress.total / base.ingress.total:.2f}**",
-            f"{phase.ingress.cores - proxy:.3f} / {proxy:.3f}",
-            f"{phase.camera_actors.cores:.3f}",
+            phase.name, f"{phase.served}/{phase.viewers}", f"{ingress.cores:.3f}",
+            f"**{ingress.total / base.total:.2f}**",
+            f"{ingress.cores - proxy:.3f} / {proxy:.3f}",
+            f"{phase.cores('cameras'):.3f}",
             f"{phase.fps_mean:.2f} ({phase.fps_min:.2f})",
             f"{phase.megabytes / phase.seconds:.1f}",
-            f"{1000 * phase.ingress.total / max(1, sum(phase.parts)):.2f}",
+            f"{1000 * ingress.total / max(1, sum(phase.frames)):.2f}",
         ))
-    last = phases[-1]
-    ratio = last.ingress.total / base.ingress.total
+    last = next(p for p in reversed(phases) if not p.name.startswith("saturated"))
+    ratio = last.cpu["ingress"].total / base.total
     if last.failures:
         verdict = (f"**not met**: only {last.served} of {last.viewers} viewers were served "
                    f"({ratio:.2f}× for those)")
@@ -174,7 +69,10 @@ def render(args: argparse.Namespace, phases: list[Phase], pool_errors: int) -> s
         f"720p25 RTSP cameras, motion mode; each phase measured for {args.seconds:g} s after "
         f"{args.warmup:g} s warm-up, in the same run. Ingress CPU = `ServeReplica:iris:Ingress` "
         "+ `ProxyActor` processes (user+sys per second); ratio against one viewer. Camera "
-        "actors encode the JPEGs (once per frame, whatever the number of viewers).",
+        "actors encode the JPEGs (once per frame, whatever the number of viewers). The proxy "
+        "fans the parts out itself (`iris.serve.relay`): the replica sees each stream open and "
+        f"close only. The saturated phase runs with {args.burners} busy-looping processes "
+        "beside Iris.",
         "",
         table(["phase", "viewers served", "ingress CPU (cores)", "vs 1 viewer",
                "replica / proxy (cores)", "camera actors CPU (cores)",
@@ -185,9 +83,8 @@ def render(args: argparse.Namespace, phases: list[Phase], pool_errors: int) -> s
     ]
     for phase in phases:
         if phase.failures:
-            kinds = Counter(phase.failures)
-            lines.append(f"- {phase.name}: {len(phase.failures)} viewers failed ("
-                         + ", ".join(f"{kind} ×{n}" for kind, n in kinds.most_common()) + ").")
+            lines.append(f"- {phase.name}: {len(phase.failures)} viewers failed "
+                         f"({phase.failure_summary()}).")
     if pool_errors:
         lines.append(f"- The Iris log holds {pool_errors} × \"{POOL_ERROR} of size 5 overflow 10 "
                      "reached\": each open MJPEG stream keeps a pooled DB session.")
@@ -202,13 +99,21 @@ async def run_phases(iris: BenchIris, camera_ids: list[int],
             plan.append((f"{count} viewers on {len(camera_ids)} cameras", camera_ids, count))
     plan.append((f"{args.viewers} viewers on {len(camera_ids)} cameras", camera_ids,
                  args.viewers))
-    phases = []
-    for name, ids, count in plan:
-        phase = await measure(iris, name, ids, count, fps=args.fps, seconds=args.seconds,
-                              warmup=args.warmup)
-        print(f"{name}: {phase.served} served, ingress {phase.ingress.cores:.3f} cores, "
-              f"{phase.fps_mean:.2f} fps/viewer", flush=True)
-        phases.append(phase)
+    meters = {"ingress": iris.cpu_meter(*INGRESS), "cameras": iris.cpu_meter("ray::CameraActor")}
+    params = {"fps": args.fps}
+
+    async def phase(name: str, ids: list[int], count: int) -> Phase:
+        measured = await measure(name, MjpegViewers(iris.base_url, ids, count, params),
+                                 seconds=args.seconds, warmup=args.warmup, meters=meters)
+        print(f"{name}: {measured.served} served, ingress {measured.cores('ingress'):.3f} "
+              f"cores, {measured.fps_mean:.2f} fps/viewer", flush=True)
+        return measured
+
+    phases = [await phase(name, ids, count) for name, ids, count in plan]
+    if args.burners:
+        with Burners(args.burners):
+            phases.append(await phase(f"saturated: {args.viewers} viewers on "
+                                      f"{len(camera_ids)} cameras", camera_ids, args.viewers))
     return phases
 
 
@@ -221,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--steps", default="4,12",
                         help="viewer counts measured between 1 and --viewers")
+    parser.add_argument("--burners", type=int, default=2,
+                        help="busy-looping processes during a last, saturated phase (0: none)")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="iris-bench-mjpeg-") as tmp:
