@@ -59,6 +59,7 @@ def test_new_then_end_carry_the_api_view_and_the_previous_one(tmp_path: Path) ->
     event_id = store.open(kind="track", label="person", score=0.8, ts=now, clip_start=now - 1)
     notices.event("new", event_id)
     notices.event("update", event_id)  # nothing changed: no message
+    assert notices.drain(10)  # (the rows are read on the notices' thread)
     store.finish(event_id, ts=now, end_ts=now + 3, duration=4.0, clip_path=None,
                  thumb_path=None, clip_start=now - 1, clip_end=now + 3)
     notices.event("end", event_id)
