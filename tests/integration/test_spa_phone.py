@@ -254,8 +254,9 @@ def test_the_app_installs_and_its_service_worker_runs(phone: AppPage, iris: Any,
     assert [e for e in errors if e["errorId"] != "in-incognito"] == [], errors
     # The worker still carries the key: a thumbnail <img> (no header of its own) loads.
     phone.open("live")
-    page.wait_for_function("() => [...document.querySelectorAll('.live-img')]"
-                           ".some((img) => img.naturalWidth > 0)", timeout=60_000)
+    page.wait_for_function("() => [...document.querySelectorAll('.tile img, .tile video')]"
+                           ".some((m) => m.naturalWidth > 0 || m.videoWidth > 0)",
+                           timeout=60_000)
 
 
 def test_api_docs_open_from_the_system_view_with_nothing_from_elsewhere(
