@@ -1,6 +1,6 @@
 // Tracked boxes drawn by the browser over a playing live <video> (the MSE player's overlay).
 //
-// The boxes come from the camera's `/api/live/{id}/detections` server-sent events (labels, track
+// The boxes come from the camera's detections stream (server-sent events, `endpoints.live.detections`) (labels, track
 // ids, scores, 0–1 boxes), read with fetch() rather than EventSource so the bearer key travels
 // as a header whichever way the page authenticates (auth.js: EventSource cannot send headers,
 // and without a service worker nothing else would add it). The server sends an empty set when

@@ -1,7 +1,7 @@
 // A camera live at full rate with sound: its own H.264 as fragmented MP4 through MediaSource.
 //
-// The player asks `/api/live/{id}/mse/info` for the codecs string, checks
-// `MediaSource.isTypeSupported`, then streams `/api/live/{id}/mse` (fetch, so the bearer key
+// The player asks the MSE info route for the codecs string, checks
+// `MediaSource.isTypeSupported`, then streams the MSE route (fetch, so the bearer key
 // rides as a header: auth.js) into one SourceBuffer. Live means now: whenever the newest buffered
 // frame is more than LIVE_LAG_S ahead of the playhead, it jumps to LIVE_EDGE_S behind it, and
 // what lies more than KEEP_BEHIND_S behind the playhead is removed, so the buffer stays bounded.
