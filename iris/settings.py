@@ -148,9 +148,10 @@ class Settings(BaseSettings):
         True, description="Detect in the moving region of a frame (padded, at least the "
                           "detector's input size) rather than the whole frame.")
     idle_decode: Literal["all", "reduced", "keyframes"] = Field(
-        "keyframes", description="Decoding of a camera with no motion, no open event and no "
-                                 "live viewer: all frames, reduced (frames nothing refers to are "
-                                 "skipped), or keyframes only. Recording keeps every packet.")
+        "all", description="Decoding of a camera with no motion, no open event and no live "
+                           "viewer: all frames, reduced (frames nothing refers to are skipped), "
+                           "or keyframes only (motion is noticed up to one keyframe interval "
+                           "late). Recording keeps every packet.")
     stationary_seconds: float = Field(
         30.0, ge=0, le=86400, description="A tracked object that has not moved this long "
                                           "stops holding an event open and does not trigger "
