@@ -67,6 +67,7 @@ BENCHES = (
     Bench("mjpeg", "bench.mjpeg_bench", 900),
     Bench("mse", "bench.mse_bench", 1800),
     Bench("live_latency", "bench.live_latency_bench", 600),
+    Bench("notify", "bench.notify_bench", 900),
     Bench("startup", "bench.startup_bench", 900),
     Bench("load", "bench.load_bench", 600),
 )
