@@ -10,10 +10,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import Engine
 
 from iris import names
 from iris.settings import Settings, load_settings
+from tests.integration.spa_helpers import CHROMIUM, CHROMIUM_ARGS
 
 API_KEY = "test-key-0123456789"
 GATEWAY_SECRET = "test-gateway-secret-0123456789"
@@ -109,3 +111,14 @@ def client(iris: IrisInstance) -> Iterator[httpx.Client]:
     """An authenticated client of the instance (modules override it to add set-up)."""
     with iris.client() as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, one per test module (Playwright drives it)."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -18,14 +18,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from iris.models.standins import build_standin_detector
 from tests.integration.iris_process import KEY, IrisProcess
 from tests.integration.spa_helpers import CHROMIUM, AppPage, open_app
 from tests.support.clock_camera import ClockCamera
 from tests.support.media import to_annexb
-from tests.support.mse_player import CHROMIUM_ARGS, VideoFrames, latency
+from tests.support.mse_player import VideoFrames, latency
 from tests.support.rtsp import RtspServer, gstreamer_available
 from tests.support.scenes import presence_scene
 from tests.support.wait import wait_for
@@ -93,16 +93,6 @@ def walker(iris: IrisProcess, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield add_camera(iris, "Walker", server.url, detect_interval=0.1, detect_imgsz=320)
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
-from playwright.sync_api import Browser, FilePayload, expect, sync_playwright
+from playwright.sync_api import Browser, FilePayload, expect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -27,7 +27,6 @@ from iris.db.types import vector_to_blob
 from tests.integration.conftest import API_KEY
 from tests.integration.spa_helpers import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     AppPage,
     frames_differ,
     open_app,
@@ -44,16 +43,6 @@ CAMERA_NAME = "Porch (from the form)"
 VIEWS = ["live", "cameras", "events", "identities", "people", "face-groups", "analytics",
          "system"]
 RECORD_SECONDS = 4
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture(scope="module")

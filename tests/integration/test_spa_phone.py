@@ -21,13 +21,13 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from sqlmodel import Session
 
 from iris.db.engine import make_engine
 from iris.demo import make_demo_clip
 from tests.integration.conftest import API_KEY
-from tests.integration.spa_helpers import CHROMIUM, CHROMIUM_ARGS, AppPage, open_app
+from tests.integration.spa_helpers import CHROMIUM, AppPage, open_app
 from tests.support.factories import identity_row, sighting_row
 from tests.support.wait import wait_for
 
@@ -56,16 +56,6 @@ class Scene:
     camera: int
     event: int
     identity: int
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture(scope="module")

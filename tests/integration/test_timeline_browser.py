@@ -22,10 +22,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.integration.conftest import API_KEY
-from tests.integration.spa_helpers import CHROMIUM, CHROMIUM_ARGS, AppPage, open_app, paused_frame
+from tests.integration.spa_helpers import CHROMIUM, AppPage, open_app, paused_frame
 from tests.support.clock_camera import ClockCamera, read_clock
 from tests.support.media import probe
 from tests.support.rtsp import gstreamer_available
@@ -70,16 +70,6 @@ def spans(client: httpx.Client, camera_id: int) -> list[tuple[float, float]]:
                                                    "to": iso(now + 60)})
     assert answer.status_code == 200, answer.text
     return [(epoch(s["start"]), epoch(s["end"])) for s in answer.json()["spans"]]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture(scope="module")

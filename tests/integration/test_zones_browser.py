@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.integration.conftest import API_KEY
-from tests.integration.spa_helpers import CHROMIUM, CHROMIUM_ARGS, AppPage, open_app
+from tests.integration.spa_helpers import CHROMIUM, AppPage, open_app
 from tests.integration.test_spa_phone import OVERFLOW, PHONE
 from tests.support.media import make_clip, to_annexb
 from tests.support.rtsp import RtspServer, gstreamer_available
@@ -43,16 +43,6 @@ TO_PAGE = """([selector, x, y]) => { const svg = document.querySelector(selector
 POINTS = """(selector) => { const polygon = document.querySelector(selector);
     const box = polygon.ownerSVGElement.viewBox.baseVal;
     return [...polygon.points].map((p) => [p.x / box.width, p.y / box.height]); }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture(scope="module")
