@@ -6,11 +6,8 @@ these senders use the tests' `NotifyPolicy(allow_loopback=True)`; no setting can
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,8 +16,9 @@ from iris.notify import Notifier, NotifyConfigError, NotifyPolicy, verify
 from iris.notify.signing import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER
 from iris.notify.webhooks import WebhookSender
 from iris.settings import WebhookTarget, load_settings
-from tests.support.tls import Certificate, self_signed
+from tests.support.tls import self_signed
 from tests.support.wait import wait_for
+from tests.support.webhook_receiver import WebhookReceiver
 
 SECRET = "webhook-secret-0123456789"
 EVENT = {"id": 7, "camera_id": 3, "label": "person", "in_progress": True}
@@ -28,56 +26,7 @@ FAST = NotifyPolicy(allow_loopback=True, webhook_attempts=4, webhook_backoff_s=0
                     webhook_backoff_max_s=0.05, webhook_timeout_s=5)
 
 
-@dataclass(frozen=True)
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-class Receiver:
-    """Records every POST; answers the statuses of `answers` in turn, then 200."""
-
-    def __init__(self, certificate: Certificate | None = None) -> None:
-        self.requests: list[Received] = []
-        self.answers: list[int] = []
-        self.hold = threading.Event()  # set: requests wait until `release`
-        self._released = threading.Event()
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server API
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.requests.append(Received(self.path, dict(self.headers), body))
-                if receiver.hold.is_set():
-                    receiver._released.wait(30)
-                status = receiver.answers.pop(0) if receiver.answers else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *_args: object) -> None:
-                return
-
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        if certificate is not None:
-            self._server.socket = certificate.server_context().wrap_socket(
-                self._server.socket, server_side=True)
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def url(self, path: str = "/api/webhook/secret-id-42", host: str = "127.0.0.1",
-            scheme: str = "http") -> str:
-        return f"{scheme}://{host}:{self.port}{path}"
-
-    def release(self) -> None:
-        self.hold.clear()
-        self._released.set()
-
-    def close(self) -> None:
-        self.release()
-        self._server.shutdown()
-        self._server.server_close()
+Receiver = WebhookReceiver
 
 
 @pytest.fixture
@@ -260,7 +209,7 @@ def test_loopback_is_refused_with_the_users_policy(receiver: Receiver) -> None:
 
 def test_https_is_verified_against_the_host_name(tmp_path: Path) -> None:
     certificate = self_signed(tmp_path / "tls")
-    server = Receiver(certificate)
+    server = Receiver(certificate=certificate)
     url = server.url(host="localhost", scheme="https")
     trusted = NotifyPolicy(allow_loopback=True, ca_file=certificate.cert, webhook_attempts=1)
     untrusted = NotifyPolicy(allow_loopback=True, webhook_attempts=1)
