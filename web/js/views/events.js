@@ -110,6 +110,7 @@ export async function mount(root, ctx) {
   async function refreshCounts() {
     try {
       const counts = await api.events.unreviewed({ signal });
+      if (!counts) return; // the view went away while the body was read
       const n = filters.camera_id ? Number((counts.by_camera || {})[filters.camera_id]) || 0 : counts.total;
       countButton.textContent = `${n} unreviewed`;
       countButton.dataset.count = String(n);
@@ -210,17 +211,19 @@ export async function mount(root, ctx) {
   // The current card: j/k anywhere (arrows on a card) move it, r flips its review, Enter plays.
   let current = -1;
   const cards = () => [...list.el.querySelectorAll(".event-card")];
-  function focusCard(index) {
+  function focusCard(index, { focus = true } = {}) {
     const all = cards();
     if (!all.length) return null;
     current = Math.max(0, Math.min(all.length - 1, index));
     for (const node of all) node.classList.toggle("current", node === all[current]);
-    all[current].focus();
+    if (focus) all[current].focus();
     return all[current];
   }
+  // Focus inside a card (a tap or Tab onto its buttons) makes it current but stays where it
+  // is: moving it to the card would scroll and swallow the tap's click.
   list.el.addEventListener("focusin", (event) => {
     const node = event.target.closest(".event-card");
-    if (node) focusCard(cards().indexOf(node));
+    if (node) focusCard(cards().indexOf(node), { focus: false });
   });
   async function flipCurrent() {
     const node = cards()[current];
