@@ -175,7 +175,7 @@ class DetectionLoop:
         moving = self.motion.update(frame, now)
         self.idle = not (moving or self.recorder.is_open)
         if self.mode == "detector":
-            if self.gate_enabled and not (moving or self.recorder.is_open):
+            if self.gate_enabled and self.idle:
                 self.skipped_static += 1
                 self._emit(self.recorder.tick(now))
                 return None
