@@ -236,6 +236,16 @@ def read_until_end(chunks: Iterator[bytes]) -> bytes:
     return bytes(data)
 
 
+def read_until_fragment(chunks: Iterator[bytes]) -> bytes:
+    """The stream up to its first fragment (the init segment may come alone, a moment before)."""
+    data = bytearray()
+    for chunk in chunks:
+        data += chunk
+        if b"moof" in data:
+            break
+    return bytes(data)
+
+
 def test_a_camera_restart_ends_the_stream_and_the_next_one_plays(
         iris: IrisInstance, own_camera: tuple[ClockCamera, int], tmp_path: Path) -> None:
     camera, camera_id = own_camera
@@ -243,12 +253,12 @@ def test_a_camera_restart_ends_the_stream_and_the_next_one_plays(
             client.stream("GET", f"/api/live/{camera_id}/mse") as response:
         assert response.status_code == 200
         chunks = response.iter_bytes()
-        head = next(chunks)
+        head = read_until_fragment(chunks)
         assert head[4:8] == b"ftyp"
+        assert b"moof" in head  # it plays before the restart
         camera.stop()  # the camera reboots: its RTSP stream ends, the worker reconnects
         camera.start()
-        ended = read_until_end(chunks)  # the old epoch ends: the response completes
-    assert b"moof" in head + ended  # it was playing until then
+        read_until_end(chunks)  # the old epoch ends: the response completes
 
     wait_for(lambda: online(iris, camera_id), 60, what="camera back online")
     _, data = capture(iris, camera_id, 4.0)  # a reconnecting player gets the new epoch

@@ -27,6 +27,10 @@ router = APIRouter()
 
 NO_STORE = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
+SNAPSHOT_WAIT_S = 2.0
+"""How long a snapshot of a running camera waits for its first frame: a camera reads
+"online" at its first packet, a moment before the first frame decodes."""
+
 
 def _camera_exists(engine: Engine, camera_id: int) -> None:
     # A short session of its own: a stream lives for minutes and must not pin a pooled one.
@@ -42,8 +46,9 @@ async def _require_camera_async(engine: Engine, camera_id: int) -> None:
 async def snapshot(camera_id: IdPath, engine: EngineDep, runtime: RuntimeDep) -> Response:
     """Latest annotated frame as one image/jpeg ("no signal" before the first frame)."""
     await _require_camera_async(engine, camera_id)
+    running = await run_in_threadpool(runtime.camera_running, camera_id)
     try:
-        result = await runtime.latest_jpeg(camera_id, -1, 0.0)
+        result = await runtime.latest_jpeg(camera_id, -1, SNAPSHOT_WAIT_S if running else 0.0)
     except ServiceUnavailable:  # a restarting camera shows "no signal"
         result = None
     jpeg = result[1] if result else None

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from iris.messages import RecordResult
 from iris.serve.placeholder import no_signal_jpeg
+from iris.serve.routes.live import SNAPSHOT_WAIT_S
 from iris.serve.runtime import RECORD_FAILED, ServiceUnavailable
 from tests.support.factories import camera_row
 from tests.support.runtime import FakeRuntime
@@ -49,7 +50,11 @@ def test_snapshot_is_the_latest_frame_or_no_signal(
     assert response.status_code == 200
     assert response.content == body
     assert response.headers["content-type"] == "image/jpeg"
-    assert runtime.called("latest_jpeg") == [(camera_id, -1, 0.0)]
+    # A running camera's first frame is waited for; a stopped one answers at once.
+    assert runtime.called("latest_jpeg") == [(camera_id, -1, SNAPSHOT_WAIT_S)]
+    runtime.running.discard(camera_id)
+    assert client.get(f"/api/live/{camera_id}/snapshot").status_code == 200
+    assert runtime.called("latest_jpeg")[-1] == (camera_id, -1, 0.0)
     assert client.get("/api/live/999/snapshot").status_code == 404
 
 
