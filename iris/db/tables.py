@@ -208,28 +208,28 @@ class PresenceSegment(SQLModel, table=True):
     seconds: float = 0.0
 
 
-class FaceExemplar(SQLModel, table=True):
+class _Exemplar(SQLModel):
+    """A kept vector of an identity's (the FAISS gallery is rebuilt from these rows).
+
+    Column types, not `Column` objects: a base's fields are copied into each table, and one
+    `Column` cannot belong to two tables.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    identity_id: int = Field(foreign_key="identities.id", ondelete="CASCADE", index=True)
+    camera_id: int = Field(index=True)
+    sighting_id: int | None = None
+    vector: bytes = Field(sa_type=LargeBinary, nullable=False)
+    quality: float = 0.0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class FaceExemplar(_Exemplar, table=True):
     __tablename__ = "face_exemplars"
 
-    id: int | None = Field(default=None, primary_key=True)
-    identity_id: int = Field(foreign_key="identities.id", ondelete="CASCADE", index=True)
-    camera_id: int = Field(index=True)
-    sighting_id: int | None = None
-    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    quality: float = 0.0
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
-
-class AppearanceExemplar(SQLModel, table=True):
+class AppearanceExemplar(_Exemplar, table=True):
     __tablename__ = "appearance_exemplars"
-
-    id: int | None = Field(default=None, primary_key=True)
-    identity_id: int = Field(foreign_key="identities.id", ondelete="CASCADE", index=True)
-    camera_id: int = Field(index=True)
-    sighting_id: int | None = None
-    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    quality: float = 0.0
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
 class FaceSample(SQLModel, table=True):

@@ -20,8 +20,8 @@ from iris.db.tables import Event
 from iris.serve.clip_responses import serve_cut_clip
 from iris.serve.deps import EngineDep, RootDep, SessionDep
 from iris.serve.files import serve_stored
+from iris.serve.schemas.common import BulkDelete
 from iris.serve.schemas.events import (
-    BulkDelete,
     ClearAll,
     DeleteResult,
     EventListResponse,

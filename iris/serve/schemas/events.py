@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from iris.db.events import zone_names
 from iris.db.tables import Event
+from iris.serve.schemas import common
+from iris.serve.schemas.common import BULK_MAX, Strict
 from iris.serve.schemas.ids import DbId
-
-BULK_MAX = 1000
 
 
 def _dt(epoch: float | None) -> datetime | None:
@@ -73,25 +73,14 @@ class EventListResponse(BaseModel):
     items: list[EventPublic]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class BulkDelete(_Strict):
-    """POST /api/events/bulk-delete."""
-
-    ids: list[DbId] = Field(max_length=BULK_MAX)
-
-
-class ClearAll(_Strict):
+class ClearAll(common.ClearAll):
     """POST /api/events/clear-all: `confirm` must be true; filters narrow what goes."""
 
-    confirm: bool = False
     camera_id: DbId | None = None
     label: str | None = Field(None, max_length=50)
 
 
-class ReviewBody(_Strict):
+class ReviewBody(Strict):
     """POST /api/events/review: mark these events reviewed (or not)."""
 
     ids: list[DbId] = Field(min_length=1, max_length=BULK_MAX)
