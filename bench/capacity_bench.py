@@ -301,6 +301,10 @@ def measure(iris: BenchIris, layout: Layout, ids: list[int], loops: int,
                                timeout=30).json()["items"]
         starts = [epoch(e["ts"]) for e in items if t0 <= epoch(e["ts"]) < t1]
         m, s = judge_events(starts, t0, t1, loop_s)
+        if m or s:  # which camera, and when its events began (seconds into the window)
+            print(f"camera {camera_id}: missed {m}, split {s}; events at "
+                  f"{[round(start - t0, 1) for start in sorted(starts)]} s of "
+                  f"{t1 - t0:.0f} s", flush=True)
         presences += loops
         missed, split, found = missed + m, split + s, found + len(starts)
         sent, got = recorded_frames(layout, camera_id, t0, t1 + 30)

@@ -155,6 +155,7 @@ def motion_gate(model: Path, folder: Path, seconds: float) -> dict[str, float]:
     """CPU s per camera-second for a static 720p25 scene, detection at 5 fps, gate on/off."""
     from iris.actors.config import CameraConfig
     from iris.actors.worker import CameraWorker
+    from iris.db.engine import make_engine
     from iris.sources import SourcePolicy
     from tests.support.media import make_clip
 
@@ -173,6 +174,7 @@ def motion_gate(model: Path, folder: Path, seconds: float) -> dict[str, float]:
             database_url=f"sqlite:///{folder}/bench-{gated}.db", segment_seconds=2,
             segment_retention_seconds=60, live_mjpeg_fps=10, heartbeat_seconds=1,
             serve_app_name="bench", ray_namespace="bench")
+        make_engine(config.database_url).dispose()  # what `iris up` does before any camera
         worker = CameraWorker(config, detector)
         worker.detection.gate_enabled = gated
         worker.start()

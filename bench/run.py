@@ -9,6 +9,10 @@ figure is measured beside its baseline in the same run) compare across runs.
 
     .venv/bin/python -m bench.run [--only pipeline,mjpeg] [--skip gallery] [--full]
 
+With ``--only`` or ``--skip`` the benchmarks not run keep their sections (and summary rows) from
+the RESULTS.md already there, so one benchmark can be rerun without losing the others; the
+header then says which ran when.
+
 Exit status 0 when every benchmark succeeded, 1 otherwise (RESULTS.md is written either way).
 """
 
@@ -165,16 +169,43 @@ def machine_table(load_start: tuple[float, float, float],
     return "\n".join(["| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)])
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A benchmark not rerun: its summary row and section as the previous RESULTS.md had them."""
+
+    name: str
+    row: str
+    section: str
+
+
+def kept_sections(previous: str, names: set[str]) -> dict[str, Kept]:
+    """The sections of `names` in a RESULTS.md written by `render` (those it has)."""
+    parts = re.split(r"^## (\S+)\n", previous, flags=re.M)
+    sections = {parts[i]: parts[i + 1] for i in range(1, len(parts) - 1, 2)}
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| \[(\S+)\]\(#\S+\) \|.*$",
+                                                        previous, re.M)}
+    return {name: Kept(name, rows[name], sections[name].rstrip("\n"))
+            for name in names if name in sections and name in rows}
+
+
 def render(outcomes: list[Outcome], *, started: datetime, minutes: float, full: bool,
            load_start: tuple[float, float, float],
-           load_end: tuple[float, float, float]) -> str:
+           load_end: tuple[float, float, float], kept: dict[str, Kept] | None = None) -> str:
+    kept = kept or {}
+    ran = {o.bench.name: o for o in outcomes}
+    known = [b.name for b in BENCHES]
+    order = [n for n in known if n in ran or n in kept]
+    order += [n for n in [*ran, *kept] if n not in known]  # only tests run others
+    scope = "" if not kept else (
+        f" This run: {', '.join(ran)}; the other sections are kept from earlier runs (their "
+        "own lines say how long they took; the machine table is this run's).")
     lines = [
         "# Iris benchmark results",
         "",
         f"Written by `make bench` (`python -m bench.run{' --full' if full else ''}`), started "
         f"{started:%Y-%m-%d %H:%M} UTC, {minutes:.1f} min in all. Every figure is measured "
         "beside its baseline in the same run and reported as a ratio; this box is shared, so "
-        "absolute values move with its load (below) and ratios much less.",
+        "absolute values move with its load (below) and ratios much less." + scope,
         "",
         "## Machine",
         "",
@@ -182,12 +213,14 @@ def render(outcomes: list[Outcome], *, started: datetime, minutes: float, full: 
         "",
         "## Summary",
         "",
-        table(["benchmark", "status", "minutes", "1-min load at its start"], [
-            (f"[{o.bench.name}](#{o.bench.name})", o.status if o.ok else f"**{o.status}**",
-             f"{o.seconds / 60:.1f}", f"{o.load_before:.2f}") for o in outcomes]),
+        _summary(order, ran, kept),
         "",
     ]
-    for outcome in outcomes:
+    for name in order:
+        if name in kept:
+            lines += [f"## {name}", "", kept[name].section, ""]
+            continue
+        outcome = ran[name]
         command = " ".join(outcome.bench.command(full)[1:])
         lines += [f"## {outcome.bench.name}", "",
                   f"`python {command}` — {outcome.status}, {outcome.seconds / 60:.1f} min.", ""]
@@ -197,6 +230,16 @@ def render(outcomes: list[Outcome], *, started: datetime, minutes: float, full: 
             lines += [f"Last lines of `bench/out/{outcome.log.name}`:", "", "```",
                       outcome.log_tail(), "```", ""]
     return "\n".join(lines)
+
+
+def _summary(order: list[str], ran: dict[str, Outcome], kept: dict[str, Kept]) -> str:
+    header = table(["benchmark", "status", "minutes", "1-min load at its start"], [
+        (f"[{o.bench.name}](#{o.bench.name})", o.status if o.ok else f"**{o.status}**",
+         f"{o.seconds / 60:.1f}", f"{o.load_before:.2f}") for o in ran.values()])
+    lines = header.splitlines()
+    rows = {name: line for name, line in zip(ran, lines[2:], strict=True)}
+    rows.update({name: k.row for name, k in kept.items()})
+    return "\n".join(lines[:2] + [rows[name] for name in order])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -225,8 +268,11 @@ def main(argv: list[str] | None = None) -> int:
         outcome = run_bench(bench, full=args.full)
         print(f"   {outcome.status} in {outcome.seconds:.0f} s", flush=True)
         outcomes.append(outcome)
+    others = set(names) - wanted
+    previous = args.out.read_text() if others and args.out.is_file() else ""
     text = render(outcomes, started=started, minutes=(time.monotonic() - clock) / 60,
-                  full=args.full, load_start=load_start, load_end=os.getloadavg())
+                  full=args.full, load_start=load_start, load_end=os.getloadavg(),
+                  kept=kept_sections(previous, others))
     args.out.write_text(text)
     print(f"written to {args.out}")
     return 0 if all(o.ok for o in outcomes) else 1

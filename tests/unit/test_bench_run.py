@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.run import Bench, render, run_bench, shift_headings
+from bench.run import Bench, kept_sections, render, run_bench, shift_headings
 
 
 @pytest.mark.parametrize(("markdown", "expected"), [
@@ -83,3 +83,19 @@ def test_results_show_every_table_and_every_failure(fake_benches: Path) -> None:
     assert "bench broke: no RTSP server" in text
     assert "1.00 / 2.00 / 3.00" in text
     assert "| cores |" in text
+
+
+def test_a_rerun_of_one_bench_keeps_the_others_sections(fake_benches: Path) -> None:
+    first = [run_bench(Bench(name, name, 30), full=False, out_dir=fake_benches)
+             for name in ("fake_ok", "fake_fails")]
+    when = datetime(2030, 1, 1, tzinfo=UTC)
+    previous = render(first, started=when, minutes=1.0, full=False,
+                      load_start=(1.0, 2.0, 3.0), load_end=(1.5, 2.0, 3.0))
+    kept = kept_sections(previous, {"fake_ok"})
+    assert set(kept) == {"fake_ok"} and "| x | 1.00 |" in kept["fake_ok"].section
+    rerun = [run_bench(Bench("fake_fails", "fake_fails", 30), full=False, out_dir=fake_benches)]
+    text = render(rerun, started=when, minutes=0.5, full=False, load_start=(1.0, 2.0, 3.0),
+                  load_end=(1.5, 2.0, 3.0), kept=kept)
+    assert "### Fake\n\n| x | 1.00 |" in text  # kept from the first run
+    assert "| [fake_ok](#fake_ok) | ok |" in text and "| [fake_fails](#fake_fails) |" in text
+    assert text.count("## fake_ok\n") == 1 and "This run: fake_fails" in text
