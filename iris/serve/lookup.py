@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from fastapi import HTTPException, Request, Response, status
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 from iris.db.tables import Camera, Event, FaceEmbedding, FaceSample, Identity, Person, Sighting
@@ -36,6 +37,13 @@ def get_or_404(session: Session, table: type[Row], row_id: int) -> Row:
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"{NOUNS[table]} not found.")
     return row
+
+
+def exists_or_404(engine: Engine, table: type[SQLModel], row_id: int) -> None:
+    """404 unless the row exists, read in a short session of its own: for answers that stream
+    after it (a stream lives for minutes and must not pin a pooled connection)."""
+    with Session(engine) as session:
+        get_or_404(session, table, row_id)
 
 
 def stored_jpeg(request: Request, root: Path, stored: str | None, *, subject: str,

@@ -24,15 +24,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from iris.serve.live import MjpegHub
+from iris.serve.limits import principal_key
+from iris.serve.live import LiveStreamResponse, MjpegHub, live_hub
 from iris.serve.live_sources import LiveCalls, jpeg_fetch, mse_source, overlay_fetch
 from iris.serve.mse import MseHub
 from iris.serve.overlays import OverlayHub
 from iris.serve.proxy_guard import stamp
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+    from iris.serve.auth import Principal
+    from iris.settings import Settings
 
 log = logging.getLogger("iris.relay")
 
@@ -96,6 +103,18 @@ def live_body(headers: Any, spec: RelaySpec,
     if relay_capable(headers):
         return relayed_body(), spec.header()
     return stream(), {}
+
+
+def live_response(request: Request, settings: Settings, principal: Principal, spec: RelaySpec,
+                  stream: Callable[[], AsyncIterator[bytes]], *, media_type: str,
+                  headers: Mapping[str, str]) -> LiveStreamResponse:
+    """A live route's answer: the viewer's slot taken (503 or 429 with Retry-After when the
+    caps say no), the body relayed by the proxy or streamed from here (`live_body`), and
+    writes bounded by `live_write_timeout_seconds`."""
+    slot = live_hub(request, settings).slots.acquire(principal_key(principal))
+    body, relay = live_body(request.headers, spec, stream)
+    return LiveStreamResponse(body, slot, write_timeout_s=settings.live_write_timeout_seconds,
+                              media_type=media_type, headers={**headers, **relay})
 
 
 class RelayHubs:

@@ -7,18 +7,16 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from iris.db.tables import Camera
 from iris.recording.manual import open_manual
 from iris.serve.deps import CurrentUser, EngineDep, RuntimeDep, SessionDep, SettingsDep
-from iris.serve.limits import principal_key
 from iris.serve.live import BOUNDARY, LiveStreamResponse, live_hub
 from iris.serve.live_sources import jpeg_fetch
-from iris.serve.lookup import get_or_404
+from iris.serve.lookup import exists_or_404, get_or_404
 from iris.serve.placeholder import no_signal_jpeg
-from iris.serve.relay import RelaySpec, live_body
+from iris.serve.relay import RelaySpec, live_response
 from iris.serve.runtime import CameraNotRunning, ServiceUnavailable
 from iris.serve.schemas.ids import IdPath
 from iris.serve.schemas.live import RecordStarted, RecordStop, RecordStopped
@@ -32,14 +30,8 @@ SNAPSHOT_WAIT_S = 2.0
 "online" at its first packet, a moment before the first frame decodes."""
 
 
-def _camera_exists(engine: Engine, camera_id: int) -> None:
-    # A short session of its own: a stream lives for minutes and must not pin a pooled one.
-    with Session(engine) as session:
-        get_or_404(session, Camera, camera_id)
-
-
 async def _require_camera_async(engine: Engine, camera_id: int) -> None:
-    await run_in_threadpool(_camera_exists, engine, camera_id)
+    await run_in_threadpool(exists_or_404, engine, Camera, camera_id)
 
 
 @router.get("/{camera_id}/snapshot")
@@ -68,14 +60,11 @@ async def stream(
     """MJPEG (multipart/x-mixed-replace) of annotated frames at ≤ ?fps."""
     await _require_camera_async(engine, camera_id)
     hub = live_hub(request, settings)
-    slot = hub.slots.acquire(principal_key(principal))  # 503 / 429 with Retry-After
-    body, relay = live_body(  # the Serve proxy fans the parts out when it can
-        request.headers, RelaySpec("mjpeg", camera_id, settings.ray_namespace, hub.clamp(fps)),
-        lambda: hub.stream(camera_id, jpeg_fetch(runtime, camera_id), fps, no_signal_jpeg()))
-    return LiveStreamResponse(
-        body, slot, write_timeout_s=settings.live_write_timeout_seconds,
-        media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
-        headers={**NO_STORE, **relay})
+    return live_response(  # the Serve proxy fans the parts out when it can
+        request, settings, principal,
+        RelaySpec("mjpeg", camera_id, settings.ray_namespace, hub.clamp(fps)),
+        lambda: hub.stream(camera_id, jpeg_fetch(runtime, camera_id), fps, no_signal_jpeg()),
+        media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}", headers=NO_STORE)
 
 
 @router.post("/{camera_id}/record/start", response_model=RecordStarted)

@@ -10,20 +10,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, status
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from iris.db.tables import Camera
 from iris.live.types import LiveInit, LiveUnavailable
 from iris.serve import mse, overlays
 from iris.serve.deps import CurrentUser, EngineDep, RuntimeDep, SettingsDep
-from iris.serve.limits import LIVE_RETRY_AFTER_S, principal_key
-from iris.serve.live import LiveStreamResponse, live_hub
+from iris.serve.limits import LIVE_RETRY_AFTER_S
+from iris.serve.live import LiveStreamResponse
 from iris.serve.live_sources import mse_source, overlay_fetch
-from iris.serve.lookup import get_or_404
+from iris.serve.lookup import exists_or_404
 from iris.serve.mse import MseHub
 from iris.serve.overlays import OverlayHub
-from iris.serve.relay import RelaySpec, live_body
+from iris.serve.relay import RelaySpec, live_response
 from iris.serve.runtime import CameraNotRunning, Runtime
 from iris.serve.schemas.ids import IdPath
 from iris.serve.schemas.live_mse import MseInfo
@@ -43,14 +42,9 @@ def _hubs(request: Request) -> tuple[MseHub, OverlayHub]:
     return state.mse_hub, state.overlay_hub
 
 
-def _camera_exists(engine: Engine, camera_id: int) -> None:
-    with Session(engine) as session:  # short: a stream lives for minutes
-        get_or_404(session, Camera, camera_id)
-
-
 async def _running_camera(engine: Engine, runtime: Runtime, camera_id: int) -> None:
     """404 for a missing camera, 409 for one without a worker (disabled)."""
-    await run_in_threadpool(_camera_exists, engine, camera_id)
+    await run_in_threadpool(exists_or_404, engine, Camera, camera_id)
     if not await run_in_threadpool(runtime.camera_running, camera_id):
         raise CameraNotRunning(camera_id)
 
@@ -88,14 +82,12 @@ async def mse_stream(camera_id: IdPath, request: Request, engine: EngineDep,
     """Fragmented MP4 (video/mp4): the init segment, then live fragments from a keyframe."""
     await _running_camera(engine, runtime, camera_id)
     init = await _ready(runtime, camera_id)
-    slot = live_hub(request, settings).slots.acquire(principal_key(principal))
     hub = _hubs(request)[0]
-    body, relay = live_body(request.headers,
-                            RelaySpec("mse", camera_id, settings.ray_namespace),
-                            lambda: hub.stream(camera_id, mse_source(runtime, camera_id)))
-    return LiveStreamResponse(body, slot, write_timeout_s=settings.live_write_timeout_seconds,
-                              media_type=_mime(init),
-                              headers={**STREAM_HEADERS, CODECS_HEADER: init.codecs, **relay})
+    return live_response(request, settings, principal,
+                         RelaySpec("mse", camera_id, settings.ray_namespace),
+                         lambda: hub.stream(camera_id, mse_source(runtime, camera_id)),
+                         media_type=_mime(init),
+                         headers={**STREAM_HEADERS, CODECS_HEADER: init.codecs})
 
 
 @router.get("/{camera_id}/detections")
@@ -104,10 +96,8 @@ async def detections(camera_id: IdPath, request: Request, engine: EngineDep,
                      principal: CurrentUser) -> LiveStreamResponse:
     """Server-sent events of the camera's tracked boxes (labels, track ids, scores, 0–1 boxes)."""
     await _running_camera(engine, runtime, camera_id)
-    slot = live_hub(request, settings).slots.acquire(principal_key(principal))
     hub = _hubs(request)[1]
-    body, relay = live_body(request.headers,
-                            RelaySpec("overlay", camera_id, settings.ray_namespace),
-                            lambda: hub.stream(camera_id, overlay_fetch(runtime, camera_id)))
-    return LiveStreamResponse(body, slot, write_timeout_s=settings.live_write_timeout_seconds,
-                              media_type=overlays.MEDIA_TYPE, headers={**STREAM_HEADERS, **relay})
+    return live_response(request, settings, principal,
+                         RelaySpec("overlay", camera_id, settings.ray_namespace),
+                         lambda: hub.stream(camera_id, overlay_fetch(runtime, camera_id)),
+                         media_type=overlays.MEDIA_TYPE, headers=STREAM_HEADERS)

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import av
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from iris.db.tables import Camera
@@ -21,6 +20,7 @@ from iris.recording.playlist import PLAYLIST_MEDIA_TYPE, TS_MEDIA_TYPE, render_p
 from iris.recording.queries import coverage, day_summary
 from iris.serve.clip_responses import serve_cut_clip
 from iris.serve.deps import EngineDep, RootDep, SessionDep, SettingsDep
+from iris.serve.lookup import exists_or_404, get_or_404
 from iris.serve.schemas.ids import IdPath
 from iris.serve.schemas.recordings import DaySummary, RecordingsCoverage
 
@@ -60,17 +60,6 @@ def _duration(span: timedelta) -> str:
     return f"{seconds:g} s"
 
 
-def _camera_or_404(session: Session, camera_id: int) -> None:
-    if session.get(Camera, camera_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Camera not found.")
-
-
-def _camera_exists(engine: Engine, camera_id: int) -> None:
-    # A short session of its own: the answer streams after it (a pooled connection is freed).
-    with Session(engine) as session:
-        _camera_or_404(session, camera_id)
-
-
 def _nothing(start: float, end: float) -> str:
     return (f"Nothing was recorded between {datetime.fromtimestamp(start, UTC).isoformat()} "
             f"and {datetime.fromtimestamp(end, UTC).isoformat()}.")
@@ -80,7 +69,7 @@ def _nothing(start: float, end: float) -> str:
 def recordings(session: SessionDep, camera_id: CameraQuery, since: Since,
                until: Until) -> Any:
     """Merged coverage of [from, to) (at most 7 days): spans, gaps, recorded seconds."""
-    _camera_or_404(session, camera_id)
+    get_or_404(session, Camera, camera_id)
     start, end = _span(since, until, MAX_RANGE)
     return RecordingsCoverage.of(coverage(session, camera_id=camera_id, start=start, end=end))
 
@@ -91,7 +80,7 @@ def summary(session: SessionDep, camera_id: CameraQuery,
             tz: Annotated[str, Query(max_length=64, description="IANA zone of the day")] = "UTC",
             ) -> Any:
     """Per-hour recorded seconds, gap seconds and event counts of one day (the timeline)."""
-    _camera_or_404(session, camera_id)
+    get_or_404(session, Camera, camera_id)
     try:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
@@ -104,7 +93,7 @@ def summary(session: SessionDep, camera_id: CameraQuery,
 def export_clip(camera_id: IdPath, since: Since, until: Until, request: Request,
                 engine: EngineDep, root: RootDep, settings: SettingsDep) -> Response:
     """video/mp4 of [from, to) (remuxed, Range supported), for export and download."""
-    _camera_exists(engine, camera_id)
+    exists_or_404(engine, Camera, camera_id)
     start, end = _span(since, until, timedelta(seconds=settings.recordings_clip_max_seconds))
     stamp = datetime.fromtimestamp(start, UTC).strftime("%Y%m%dT%H%M%SZ")
     return serve_cut_clip(
@@ -117,7 +106,7 @@ def export_clip(camera_id: IdPath, since: Since, until: Until, request: Request,
 def playlist(camera_id: IdPath, since: Since, until: Until, session: SessionDep,
              root: RootDep) -> Response:
     """HLS VOD playlist over the stored segments of [from, to) (at most 7 days)."""
-    _camera_or_404(session, camera_id)
+    get_or_404(session, Camera, camera_id)
     start, end = _span(since, until, MAX_RANGE)
     found = segments_between(session, layout=Layout(root), camera_id=camera_id, start=start,
                              end=end)
