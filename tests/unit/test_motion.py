@@ -179,3 +179,20 @@ def test_bad_settings_are_rejected(kwargs: dict[str, float], message: str) -> No
 def test_non_image_is_rejected() -> None:
     with pytest.raises(ValueError, match="needs an image"):
         MotionGate().update(np.zeros((0, 5, 3), np.uint8))
+
+
+def test_a_mover_as_bright_as_the_wall_behind_it_is_motion() -> None:
+    """Magenta on grey of the same brightness (7 grey levels apart): seen by its colour."""
+    wall = np.full((H, W, 3), (110, 110, 110), np.uint8)
+    magenta = (255, 0, 255)
+    luma = cv2.cvtColor(np.uint8([[magenta]]), cv2.COLOR_BGR2GRAY)[0, 0]
+    assert abs(int(luma) - 110) < 10  # the grey image alone would not see it
+    frames = [wall.copy() for _ in range(3)]
+    for x in (200, 230, 260):
+        frame = wall.copy()
+        cv2.rectangle(frame, (x, 400), (x + PERSON[0], 400 + PERSON[1]), magenta, -1)
+        frames.append(frame)
+    gate = MotionGate(hold_seconds=0)
+    seen = [gate.update(frame, now=float(i)) for i, frame in enumerate(h264_round_trip(frames))]
+    assert seen[:3] == [False, False, False] and all(seen[3:]), seen
+    assert box_iou(gate.boxes()[:1], np.array([[260, 400, 320, 580]], np.float32))[0, 0] > 0.3
