@@ -68,6 +68,15 @@ class CameraCalls:
             return None
         return result  # type: ignore[return-value]
 
+    async def snapshot_jpeg(self, camera_id: int, wait_s: float) -> bytes | None:
+        """The newest annotated JPEG, waiting up to `wait_s` for a first one; None when none
+        came, at once when the camera has no worker or is restarting."""
+        try:
+            result = await self._call(camera_id, "latest_jpeg", wait_s, -1, wait_s)
+        except (CameraNotRunning, RayActorError):
+            return None
+        return result[1] if result else None  # type: ignore[index]
+
     async def live_init(self, camera_id: int, wait_s: float) -> LiveInit | LiveUnavailable:
         """The live MP4 init segment (starts the camera's muxer); `CameraNotRunning`."""
         try:

@@ -128,6 +128,9 @@ class RayRuntime:
                           wait_s: float) -> tuple[int, bytes] | None:
         return await self._cameras.latest_jpeg(camera_id, after_seq, wait_s)
 
+    async def snapshot_jpeg(self, camera_id: int, wait_s: float) -> bytes | None:
+        return await self._cameras.snapshot_jpeg(camera_id, wait_s)
+
     async def live_init(self, camera_id: int, wait_s: float) -> LiveInit | LiveUnavailable:
         return await self._cameras.live_init(camera_id, wait_s)
 

@@ -90,6 +90,13 @@ class Runtime(Protocol):
         poller never spins).
         """
 
+    async def snapshot_jpeg(self, camera_id: int, wait_s: float) -> bytes | None:
+        """The camera's newest annotated JPEG, waiting up to `wait_s` for a first one.
+
+        None when none came, and at once when no worker runs (a stopped camera's snapshot is
+        "no signal" without a wait).
+        """
+
     async def record_stop(self, camera_id: int, started_at: float) -> RecordResult:
         """Save the manual recording [started_at, now]; `CameraNotRunning` without a worker."""
 
@@ -190,6 +197,9 @@ class OfflineRuntime:
     async def latest_jpeg(self, camera_id: int, after_seq: int,
                           wait_s: float) -> tuple[int, bytes] | None:
         await asyncio.sleep(wait_s)
+        return None
+
+    async def snapshot_jpeg(self, camera_id: int, wait_s: float) -> bytes | None:
         return None
 
     async def record_stop(self, camera_id: int, started_at: float) -> RecordResult:

@@ -68,6 +68,13 @@ class FakeRuntime:
         self.calls.append(("latest_jpeg", camera_id, after_seq, wait_s))
         return _answer(self.frames.get(camera_id))  # type: ignore[no-any-return]
 
+    async def snapshot_jpeg(self, camera_id: int, wait_s: float) -> bytes | None:
+        self.calls.append(("snapshot_jpeg", camera_id, wait_s))
+        if camera_id not in self.running:
+            return None
+        frame = _answer(self.frames.get(camera_id))
+        return frame[1] if frame else None  # type: ignore[no-any-return]
+
     async def record_stop(self, camera_id: int, started_at: float) -> RecordResult:
         self.calls.append(("record_stop", camera_id, started_at))
         if camera_id not in self.running:

@@ -38,12 +38,10 @@ async def _require_camera_async(engine: Engine, camera_id: int) -> None:
 async def snapshot(camera_id: IdPath, engine: EngineDep, runtime: RuntimeDep) -> Response:
     """Latest annotated frame as one image/jpeg ("no signal" before the first frame)."""
     await _require_camera_async(engine, camera_id)
-    running = await run_in_threadpool(runtime.camera_running, camera_id)
     try:
-        result = await runtime.latest_jpeg(camera_id, -1, SNAPSHOT_WAIT_S if running else 0.0)
-    except ServiceUnavailable:  # a restarting camera shows "no signal"
-        result = None
-    jpeg = result[1] if result else None
+        jpeg = await runtime.snapshot_jpeg(camera_id, SNAPSHOT_WAIT_S)
+    except ServiceUnavailable:  # a camera that does not answer shows "no signal"
+        jpeg = None
     return Response(jpeg or no_signal_jpeg(), media_type="image/jpeg", headers=NO_STORE)
 
 

@@ -50,11 +50,11 @@ def test_snapshot_is_the_latest_frame_or_no_signal(
     assert response.status_code == 200
     assert response.content == body
     assert response.headers["content-type"] == "image/jpeg"
-    # A running camera's first frame is waited for; a stopped one answers at once.
-    assert runtime.called("latest_jpeg") == [(camera_id, -1, SNAPSHOT_WAIT_S)]
+    # A camera's first frame is waited for (a stopped one answers "no signal" at once).
+    assert runtime.called("snapshot_jpeg") == [(camera_id, SNAPSHOT_WAIT_S)]
     runtime.running.discard(camera_id)
-    assert client.get(f"/api/live/{camera_id}/snapshot").status_code == 200
-    assert runtime.called("latest_jpeg")[-1] == (camera_id, -1, 0.0)
+    stopped = client.get(f"/api/live/{camera_id}/snapshot")
+    assert stopped.status_code == 200 and stopped.content == no_signal_jpeg()
     assert client.get("/api/live/999/snapshot").status_code == 404
 
 
