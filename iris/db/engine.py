@@ -17,6 +17,17 @@ from iris.db import tables  # noqa: F401  (registers the tables on SQLModel.meta
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
+ROUTE_THREADS = 40
+"""Worker threads FastAPI's sync routes share in one process (anyio's default limit)."""
+ROUTE_SESSIONS = 10
+"""Route sessions (`iris.serve.deps.SessionDep`) open at once in one process."""
+POOL_SIZE = 5
+POOL_OVERFLOW = ROUTE_THREADS + ROUTE_SESSIONS - POOL_SIZE
+"""Connections beyond `POOL_SIZE`, opened under load and closed after: enough for every route
+thread and every route session at once. A route session keeps its connection until the answer
+is serialised, which needs a thread; were connections fewer than both, each side could wait on
+the other until the pool's timeout."""
+
 
 def connect(url: str) -> Engine:
     """An engine over an existing schema; SQLite gets WAL, a busy timeout and enforced FKs.
@@ -27,9 +38,12 @@ def connect(url: str) -> Engine:
     """
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    in_memory = parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+    if not in_memory:  # one connection, shared, in memory: no pool to size
+        kwargs.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if not in_memory:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)  # type: ignore[arg-type]
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
     engine = create_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":

@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from iris.db.engine import ROUTE_SESSIONS
 from iris.db.keys import camera_list, key_for_token
 from iris.db.scope import scoped_engine
 from iris.serve.access import check_access, scoped_runtime
@@ -79,7 +80,11 @@ def get_root(settings: Annotated[Settings, Depends(get_settings)]) -> Path:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionDep = Annotated[Session, Depends(get_session)]
+# A route's session closes once its answer is built, before the body is sent, and no more than
+# ROUTE_SESSIONS are open at once (the rest wait without a thread): with the pool sized for them
+# and every route thread (iris.db.engine), no thread waits on a connection a session holds.
+SessionDep = Annotated[Session, Depends(get_session, scope="function",
+                                        max_concurrency=ROUTE_SESSIONS)]
 EngineDep = Annotated[Engine, Depends(get_engine)]  # long-lived responses: no pooled session
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 CurrentUser = Annotated[Principal, Depends(require_auth)]
