@@ -209,26 +209,23 @@ class RayRuntime:
 
     # ------------------------------------------------------------------ identities
     def identity_stats(self) -> dict[str, Any] | None:
-        handle = self._named(names.IDENTITY_MANAGER)
-        if handle is None:
-            return None
-        try:
-            stats: dict[str, Any] = ray.get(handle.stats.remote(), timeout=INFO_TIMEOUT_S)
-        except Exception:  # noqa: BLE001 - left out while the actor restarts
-            return None
-        return stats
+        return self._stats(names.IDENTITY_MANAGER)
 
     def identity_running(self) -> bool:
         return self._named(names.IDENTITY_MANAGER) is not None
 
     def notify_stats(self) -> dict[str, Any] | None:
-        handle = self._named(names.NOTIFIER)
+        return self._stats(names.NOTIFIER)
+
+    def _stats(self, actor: str) -> dict[str, Any] | None:
+        """A singleton actor's `stats()`; None while it is not running (or restarting)."""
+        handle = self._named(actor)
         if handle is None:
             return None
         try:
             stats: dict[str, Any] = ray.get(handle.stats.remote(), timeout=INFO_TIMEOUT_S)
         except Exception as exc:  # noqa: BLE001 - shown as not running while it restarts
-            log.warning("notifier stats unavailable: %s", exc)
+            log.warning("%s stats unavailable: %s", actor, exc)
             return None
         return stats
 
