@@ -57,24 +57,27 @@ class CameraCalls:
         except Exception as exc:
             raise ServiceUnavailable(f"Camera {camera_id} did not answer.") from exc
 
+    async def _poll(self, camera_id: int, method: str, wait_s: float, *args: object,
+                    pace: bool) -> object | None:
+        """`method(*args, wait_s)`; None when the camera has no worker or is restarting: after
+        `wait_s` when `pace` (so a poller never spins), at once otherwise."""
+        try:
+            return await self._call(camera_id, method, wait_s, *args, wait_s)
+        except (CameraNotRunning, RayActorError):
+            if pace:
+                await asyncio.sleep(wait_s)
+            return None
+
     async def latest_jpeg(self, camera_id: int, after_seq: int,
                           wait_s: float) -> tuple[int, bytes] | None:
-        """The newest annotated JPEG after `after_seq`; None when none came (or no worker:
-        it waits `wait_s` all the same, so a poller never spins)."""
-        try:
-            result = await self._call(camera_id, "latest_jpeg", wait_s, after_seq, wait_s)
-        except (CameraNotRunning, RayActorError):
-            await asyncio.sleep(wait_s)
-            return None
+        """The newest annotated JPEG after `after_seq`; None when none came (or no worker)."""
+        result = await self._poll(camera_id, "latest_jpeg", wait_s, after_seq, pace=True)
         return result  # type: ignore[return-value]
 
     async def snapshot_jpeg(self, camera_id: int, wait_s: float) -> bytes | None:
         """The newest annotated JPEG, waiting up to `wait_s` for a first one; None when none
         came, at once when the camera has no worker or is restarting."""
-        try:
-            result = await self._call(camera_id, "latest_jpeg", wait_s, -1, wait_s)
-        except (CameraNotRunning, RayActorError):
-            return None
+        result = await self._poll(camera_id, "latest_jpeg", wait_s, -1, pace=False)
         return result[1] if result else None  # type: ignore[index]
 
     async def live_init(self, camera_id: int, wait_s: float) -> LiveInit | LiveUnavailable:
@@ -89,20 +92,13 @@ class CameraCalls:
                              wait_s: float) -> list[Fragment] | None:
         """Fragments of `epoch` after `after_seq`; None once that epoch ended (the stream
         reopened, the camera stopped or has no worker)."""
-        try:
-            result = await self._call(camera_id, "live_fragments", wait_s, epoch, after_seq,
-                                      wait_s)
-        except (CameraNotRunning, RayActorError):
-            return None
+        result = await self._poll(camera_id, "live_fragments", wait_s, epoch, after_seq,
+                                  pace=False)
         return result  # type: ignore[return-value]
 
     async def live_overlay(self, camera_id: int, after_seq: int,
                            wait_s: float) -> Overlay | None:
         """The tracked boxes unless `after_seq` is theirs; None when nothing newer came (or no
-        worker: it waits `wait_s` all the same)."""
-        try:
-            result = await self._call(camera_id, "live_overlay", wait_s, after_seq, wait_s)
-        except (CameraNotRunning, RayActorError):
-            await asyncio.sleep(wait_s)
-            return None
+        worker)."""
+        result = await self._poll(camera_id, "live_overlay", wait_s, after_seq, pace=True)
         return result  # type: ignore[return-value]
