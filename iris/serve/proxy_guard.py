@@ -38,6 +38,20 @@ SENT_AT_KEY = "iris.sent_at"
 _DISCONNECT: Message = {"type": "http.disconnect"}
 
 
+async def receive_until(receive: Receive, cut: asyncio.Event) -> Message:
+    """The client's next message from `receive`, or a disconnect once `cut` is set."""
+    if cut.is_set():
+        return dict(_DISCONNECT)
+    incoming = asyncio.ensure_future(receive())
+    ended = asyncio.ensure_future(cut.wait())
+    done, _ = await asyncio.wait({incoming, ended}, return_when=asyncio.FIRST_COMPLETED)
+    if incoming in done:
+        ended.cancel()
+        return incoming.result()
+    incoming.cancel()
+    return dict(_DISCONNECT)
+
+
 def write_timeout_header(seconds: float) -> dict[str, str]:
     """The response header that asks the proxy to bound this stream's writes."""
     return {WRITE_TIMEOUT_HEADER.decode(): f"{seconds:g}"}
@@ -78,16 +92,7 @@ class _GuardedExchange:
 
     async def receive(self) -> Message:
         """The client's messages, or a disconnect as soon as the stream is cut."""
-        if self.stalled.is_set():
-            return dict(_DISCONNECT)
-        incoming = asyncio.ensure_future(self._receive())
-        cut = asyncio.ensure_future(self.stalled.wait())
-        done, _ = await asyncio.wait({incoming, cut}, return_when=asyncio.FIRST_COMPLETED)
-        if incoming in done:
-            cut.cancel()
-            return incoming.result()
-        incoming.cancel()
-        return dict(_DISCONNECT)
+        return await receive_until(self._receive, self.stalled)
 
     async def send(self, message: Message) -> None:
         """Forward `message`; past the timeout, cut the stream and drop the rest."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import AsyncIterator, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +33,7 @@ from iris.serve.live import LiveStreamResponse, MjpegHub, live_hub
 from iris.serve.live_sources import LiveCalls, jpeg_fetch, mse_source, overlay_fetch
 from iris.serve.mse import MseHub
 from iris.serve.overlays import OverlayHub
-from iris.serve.proxy_guard import stamp
+from iris.serve.proxy_guard import ASGIApp, Message, Receive, Send, receive_until, stamp
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -43,16 +43,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("iris.relay")
 
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
-
 CAPABLE_HEADER = b"x-iris-relay-capable"
 RELAY_HEADER = b"x-iris-relay"
 KINDS = ("mjpeg", "mse", "overlay")
 MJPEG_MAX_FPS = 60.0
-_DISCONNECT: Message = {"type": "http.disconnect"}
 
 
 @dataclass(frozen=True)
@@ -207,16 +201,7 @@ class _RelayedExchange:
 
     async def receive(self) -> Message:
         """The client's messages, or a disconnect once the relayed stream has ended."""
-        if self._ended.is_set():
-            return dict(_DISCONNECT)
-        incoming = asyncio.ensure_future(self._receive())
-        ended = asyncio.ensure_future(self._ended.wait())
-        done, _ = await asyncio.wait({incoming, ended}, return_when=asyncio.FIRST_COMPLETED)
-        if incoming in done:
-            ended.cancel()
-            return incoming.result()
-        incoming.cancel()
-        return dict(_DISCONNECT)
+        return await receive_until(self._receive, self._ended)
 
     async def send(self, message: Message) -> None:
         if self._relay is not None:  # relaying: the ingress's own body is empty
