@@ -28,7 +28,6 @@ LINGER_S = 3.0
 """A poller keeps going this long after its last viewer (a reload, a camera switch)."""
 READY_WAIT_S = 6.0
 """How long a new viewer waits for the camera's init segment (a GOP at most)."""
-"""A poller keeps going this long after its last viewer (a reload, the route's own check)."""
 MEDIA_TYPE = "video/mp4"
 
 FetchInit = Callable[[], Awaitable[LiveInit | LiveUnavailable]]
