@@ -42,8 +42,8 @@ def connect(url: str) -> Engine:
     if not in_memory:  # one connection, shared, in memory: no pool to size
         kwargs.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     if parsed.get_backend_name() == "sqlite":
-        if not in_memory:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)  # type: ignore[arg-type]
+        if parsed.database and not in_memory:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
     engine = create_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
