@@ -33,19 +33,19 @@ class CameraCalls:
         self.namespace = namespace
         self._handles: dict[int, ActorHandle] = {}
 
-    def handle(self, camera_id: int) -> ActorHandle | None:
-        """The camera's actor, or None when it has no worker (never started, or stopped)."""
-        handle = self._handles.get(camera_id)
-        if handle is None:
-            try:
-                handle = ray.get_actor(names.camera_actor(camera_id), namespace=self.namespace)
-            except ValueError:
-                return None
-            self._handles[camera_id] = handle
+    def _lookup(self, camera_id: int) -> ActorHandle | None:
+        """The camera's actor from the GCS (kept), or None when it has no worker."""
+        try:
+            handle = ray.get_actor(names.camera_actor(camera_id), namespace=self.namespace)
+        except ValueError:
+            return None
+        self._handles[camera_id] = handle
         return handle
 
     async def _call(self, camera_id: int, method: str, wait_s: float, *args: object) -> object:
-        handle = self.handle(camera_id)
+        handle = self._handles.get(camera_id)
+        if handle is None:  # a GCS lookup: off the event loop (stopped cameras ask every poll)
+            handle = await asyncio.to_thread(self._lookup, camera_id)
         if handle is None:
             raise CameraNotRunning(camera_id)
         try:
