@@ -21,18 +21,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlmodel import SQLModel, col
 
-from iris.db.tables import (
-    AppearanceExemplar,
-    Camera,
-    Event,
-    FaceExemplar,
-    FaceSample,
-    Identity,
-    PresenceSegment,
-    RecordingGap,
-    RecordingSegment,
-    Sighting,
-)
+from iris.db import tables
+from iris.db.tables import Camera, Identity, Sighting
 
 SCOPE_OPTION = "iris_camera_scope"
 """The engine execution option holding the cameras a request may see (a frozenset of ids)."""
@@ -40,19 +30,21 @@ SCOPE_OPTION = "iris_camera_scope"
 CameraScope = frozenset[int] | None
 """The cameras a principal may see; None: every camera."""
 
-#: Every table whose rows belong to one camera, and the column that names it. A table with a
-#: `camera_id` that is missing here fails tests/unit/db/test_scope.py.
-CAMERA_COLUMNS: dict[type[SQLModel], Any] = {
-    Camera: Camera.id,
-    Event: Event.camera_id,
-    Sighting: Sighting.camera_id,
-    PresenceSegment: PresenceSegment.camera_id,
-    FaceExemplar: FaceExemplar.camera_id,
-    AppearanceExemplar: AppearanceExemplar.camera_id,
-    FaceSample: FaceSample.camera_id,
-    RecordingSegment: RecordingSegment.camera_id,
-    RecordingGap: RecordingGap.camera_id,
-}
+def _camera_columns() -> dict[type[SQLModel], Any]:
+    """Every table whose rows belong to one camera (a `camera_id` column), and that column.
+
+    Derived from the tables, so a new camera-scoped table is filtered without being listed.
+    """
+    columns: dict[type[SQLModel], Any] = {Camera: Camera.id}
+    for model in vars(tables).values():
+        table = getattr(model, "__table__", None)
+        if table is not None and "camera_id" in table.columns:
+            columns[model] = model.camera_id
+    return columns
+
+
+CAMERA_COLUMNS = _camera_columns()
+"""Every camera-scoped table (the cameras themselves included) and the column naming its camera."""
 
 
 def scoped_engine(engine: Engine, cameras: CameraScope) -> Engine:

@@ -12,7 +12,7 @@ from tests.support.factories import camera_row, event_row, identity_row, sightin
 
 
 def test_every_table_with_a_camera_is_scoped() -> None:
-    """A new camera-scoped table (a `camera_id` column) must be added to CAMERA_COLUMNS."""
+    """Every table with a `camera_id` column (and the cameras) is camera-scoped, none other."""
     with_camera = {table.name for table in SQLModel.metadata.sorted_tables
                    if "camera_id" in table.columns}
     scoped = {model.__tablename__ for model in CAMERA_COLUMNS}  # type: ignore[attr-defined]
