@@ -4,16 +4,21 @@ into messages and exit statuses (`iris.cli.exit_codes`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
+import click
 import httpx
 
+from iris.cli import settings_of
 from iris.cli.exit_codes import CliError, ExitCode
 from iris.settings import API_KEY_FILE, Settings
 
 TIMEOUT_S = 10.0
+P = ParamSpec("P")
+R = TypeVar("R")
 _ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "[::1]"}
 
 
@@ -133,3 +138,11 @@ class Api:
     def delete(self, path: str) -> None:
         """DELETE (204)."""
         self.request("DELETE", path)
+
+
+def pass_api(command: Callable[Concatenate[Api, P], R]) -> Callable[P, R]:
+    """Like `click.pass_context`, but the command gets the running instance's `Api` first."""
+    def with_api(*args: P.args, **kwargs: P.kwargs) -> R:
+        return command(Api(settings_of(click.get_current_context())), *args, **kwargs)
+
+    return functools.update_wrapper(with_api, command)

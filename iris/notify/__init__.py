@@ -5,7 +5,6 @@ Public face: `Notifier` (the fan-out), `NotifyClient` (what cameras call), `Noti
 (TLS, retries, address rules), `check_notify_settings` (refuse bad settings at start-up).
 """
 
-from iris.notify.broker import NotifyConfigError
 from iris.notify.cameras import CameraInfo, CameraReloader, load_cameras
 from iris.notify.client import NotifyClient, NullNotifyClient
 from iris.notify.metrics import notify_series
@@ -13,6 +12,7 @@ from iris.notify.notifier import Notifier, check_notify_settings, notify_enabled
 from iris.notify.payload import event_message, public_event
 from iris.notify.policy import NotifyPolicy
 from iris.notify.signing import verify
+from iris.notify.target_url import NotifyConfigError
 
 __all__ = [
     "CameraInfo",

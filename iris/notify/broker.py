@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urlsplit
+
+from iris.notify.target_url import NotifyConfigError, split_target
 
 DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
-
-
-class NotifyConfigError(ValueError):
-    """A notification setting Iris cannot use; the message names the setting and says why."""
 
 
 @dataclass(frozen=True)
@@ -35,24 +32,10 @@ def parse_broker_url(url: str) -> BrokerAddress:
     Raises:
         NotifyConfigError: not ``mqtt://`` or ``mqtts://``, no host, a bad port, a path.
     """
-    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
-        raise NotifyConfigError("mqtt_url contains spaces or control characters; "
-                                "percent-encode them.")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise NotifyConfigError(f"mqtt_url is not a valid URL ({exc}); percent-encode "
-                                "'@', ':' and '/' in the password.") from None
-    if parts.scheme not in DEFAULT_PORTS:
-        raise NotifyConfigError("mqtt_url must start with mqtt:// or mqtts://, e.g. "
-                                "mqtt://user:pass@broker:1883.")
-    if not parts.hostname:
-        raise NotifyConfigError("mqtt_url names no broker host, e.g. mqtt://broker:1883.")
+    target = split_target(url, "mqtt_url", schemes=DEFAULT_PORTS,
+                          example="mqtt://user:pass@broker:1883")
+    parts = target.parts
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise NotifyConfigError("mqtt_url takes no path or query: mqtt://user:pass@host:port.")
-    return BrokerAddress(
-        host=parts.hostname, port=port or DEFAULT_PORTS[parts.scheme],
-        tls=parts.scheme == "mqtts",
-        username=None if parts.username is None else unquote(parts.username),
-        password=None if parts.password is None else unquote(parts.password))
+    return BrokerAddress(host=target.host, port=target.port, tls=parts.scheme == "mqtts",
+                         username=target.username, password=target.password)

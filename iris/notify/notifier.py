@@ -12,12 +12,13 @@ import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from iris.notify.broker import NotifyConfigError, parse_broker_url
+from iris.notify.broker import parse_broker_url
 from iris.notify.cameras import CameraInfo
 from iris.notify.discovery import discovery_configs
 from iris.notify.mqtt import MqttPublisher
 from iris.notify.payload import EventLike, encode, event_message
 from iris.notify.policy import NotifyPolicy, Resolver, check_literal_address, parse_webhook_url
+from iris.notify.target_url import NotifyConfigError
 from iris.notify.topics import Topics
 from iris.notify.webhooks import WebhookSender
 from iris.settings import EventChange, Settings

@@ -19,9 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
 
-from iris.notify.broker import NotifyConfigError
+from iris.notify.target_url import NotifyConfigError, split_target
 from iris.sources import SourceRefused, forbidden_address, resolve_host
 
 if TYPE_CHECKING:
@@ -146,26 +145,15 @@ def parse_webhook_url(url: str) -> WebhookUrl:
     """
     if len(url) > MAX_URL_LENGTH:
         raise NotifyConfigError(f"a webhook URL is longer than {MAX_URL_LENGTH} characters.")
-    if any(ord(c) <= 0x20 or ord(c) >= 0x7F for c in url):
-        raise NotifyConfigError("a webhook URL contains spaces, control or non-ASCII "
-                                "characters; percent-encode them.")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise NotifyConfigError(f"a webhook URL is not valid ({exc}).") from None
-    if parts.scheme not in WEBHOOK_SCHEMES:
-        raise NotifyConfigError("webhook URLs start with http:// or https://.")
-    if not parts.hostname:
-        raise NotifyConfigError("a webhook URL names no host.")
+    checked = split_target(url, "a webhook URL", schemes=WEBHOOK_SCHEMES,
+                           example="https://hooks.example/iris", ascii_only=True)
+    parts = checked.parts
     if parts.fragment or "#" in url:
         raise NotifyConfigError("a webhook URL takes no fragment ('#').")
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return WebhookUrl(
-        url=url, scheme=parts.scheme, host=parts.hostname.lower(),
-        port=port or WEBHOOK_SCHEMES[parts.scheme], target=target,
-        username=None if parts.username is None else unquote(parts.username),
-        password=None if parts.password is None else unquote(parts.password))
+    return WebhookUrl(url=url, scheme=parts.scheme, host=checked.host.lower(),
+                      port=checked.port, target=target, username=checked.username,
+                      password=checked.password)
 
 
 def check_literal_address(webhook: WebhookUrl, policy: NotifyPolicy) -> None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from iris.notify.broker import NotifyConfigError, parse_broker_url
+from iris.notify.broker import parse_broker_url
 from iris.notify.notifier import notify_enabled
 from iris.notify.policy import parse_webhook_url
+from iris.notify.target_url import NotifyConfigError
 from iris.redact import MASK, redact_text
 from iris.settings import Settings
 

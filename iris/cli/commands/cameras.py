@@ -9,8 +9,7 @@ from typing import Any
 
 import click
 
-from iris.cli import settings_of
-from iris.cli.api import Api
+from iris.cli.api import Api, pass_api
 from iris.cli.exit_codes import CliError, ExitCode
 from iris.cli.output import (
     confirm_destructive,
@@ -47,10 +46,10 @@ def command() -> None:
 
 @command.command("list")
 @json_option
-@click.pass_context
-def list_cameras(ctx: click.Context, as_json: bool) -> None:
+@pass_api
+def list_cameras(api: Api, as_json: bool) -> None:
     """List cameras with their status (URLs masked)."""
-    cameras = Api(settings_of(ctx)).get("/api/cameras")
+    cameras = api.get("/api/cameras")
     if as_json:
         print_json(cameras)
         return
@@ -75,13 +74,13 @@ def list_cameras(ctx: click.Context, as_json: bool) -> None:
 @click.option("--post", "post_seconds", type=click.IntRange(0, 300), help="Seconds after.")
 @click.option("--retention-days", type=click.IntRange(0, 3650), help="0 keeps forever.")
 @json_option
-@click.pass_context
-def add(ctx: click.Context, name: str, url: str, disabled: bool, as_json: bool,
+@pass_api
+def add(api: Api, name: str, url: str, disabled: bool, as_json: bool,
         **tuning: Any) -> None:
     """Add a camera NAME streaming from URL (rtsp://user:pass@host/path)."""
     body = {"name": name, "rtsp_url": url, "enabled": not disabled,
             **{k: v for k, v in tuning.items() if v is not None}}
-    camera = Api(settings_of(ctx)).post("/api/cameras", body)
+    camera = api.post("/api/cameras", body)
     if as_json:
         print_json(camera)
         return
@@ -92,10 +91,9 @@ def add(ctx: click.Context, name: str, url: str, disabled: bool, as_json: bool,
 @command.command("rm")
 @click.argument("camera")
 @yes_option
-@click.pass_context
-def remove(ctx: click.Context, camera: str, yes: bool) -> None:
+@pass_api
+def remove(api: Api, camera: str, yes: bool) -> None:
     """Delete CAMERA (id or name) with all its events, clips and recordings."""
-    api = Api(settings_of(ctx))
     found = find_camera(api, camera)
     label = f"camera #{found['id']} {found['name']!r}"
     confirm_destructive(yes, f"Delete {label} and all its events and recordings?",
@@ -104,8 +102,7 @@ def remove(ctx: click.Context, camera: str, yes: bool) -> None:
     click.echo(f"deleted {label}")
 
 
-def _set_enabled(ctx: click.Context, camera: str, enabled: bool) -> None:
-    api = Api(settings_of(ctx))
+def _set_enabled(api: Api, camera: str, enabled: bool) -> None:
     found = find_camera(api, camera)
     updated = api.put(f"/api/cameras/{found['id']}", {"enabled": enabled})
     click.echo(f"camera #{updated['id']} {updated['name']!r} "
@@ -114,15 +111,15 @@ def _set_enabled(ctx: click.Context, camera: str, enabled: bool) -> None:
 
 @command.command("enable")
 @click.argument("camera")
-@click.pass_context
-def enable(ctx: click.Context, camera: str) -> None:
+@pass_api
+def enable(api: Api, camera: str) -> None:
     """Start recording CAMERA (id or name)."""
-    _set_enabled(ctx, camera, True)
+    _set_enabled(api, camera, True)
 
 
 @command.command("disable")
 @click.argument("camera")
-@click.pass_context
-def disable(ctx: click.Context, camera: str) -> None:
+@pass_api
+def disable(api: Api, camera: str) -> None:
     """Stop CAMERA (id or name); its recordings stay."""
-    _set_enabled(ctx, camera, False)
+    _set_enabled(api, camera, False)

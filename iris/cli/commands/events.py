@@ -8,8 +8,7 @@ from typing import Any
 
 import click
 
-from iris.cli import settings_of
-from iris.cli.api import Api
+from iris.cli.api import Api, pass_api
 from iris.cli.commands.cameras import find_camera
 from iris.cli.exit_codes import CliError, ExitCode
 from iris.cli.output import json_option, local_time, print_json, print_table
@@ -52,11 +51,10 @@ def command() -> None:
 @click.option("--until", help="Before this time (same forms).")
 @click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
 @json_option
-@click.pass_context
-def list_events(ctx: click.Context, camera: str | None, label: str | None, since: str | None,
+@pass_api
+def list_events(api: Api, camera: str | None, label: str | None, since: str | None,
                 until: str | None, limit: int, as_json: bool) -> None:
     """List events, newest first."""
-    api = Api(settings_of(ctx))
     camera_id = find_camera(api, camera)["id"] if camera else None
     page: dict[str, Any] = api.get(
         "/api/events", camera_id=camera_id, label=label, limit=limit,

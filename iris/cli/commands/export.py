@@ -25,8 +25,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from iris.cli import settings_of
-from iris.cli.api import Api
+from iris.cli.api import Api, pass_api
 from iris.cli.commands.cameras import find_camera
 from iris.cli.commands.events import parse_when
 from iris.cli.exit_codes import CliError, ExitCode
@@ -57,15 +56,14 @@ def target_of(output: Path | None, disposition: str | None, camera_id: int) -> P
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="The MP4 to write (default: the name the server offers).")
 @click.option("--force", is_flag=True, help="Replace the output file if it exists.")
-@click.pass_context
-def command(ctx: click.Context, camera: str, start: str, end: str, output: Path | None,
+@pass_api
+def command(api: Api, camera: str, start: str, end: str, output: Path | None,
             force: bool) -> None:
     """Export CAMERA (id or name) from FROM to TO (2h, 30m, today, now, or ISO) as MP4."""
     since, until = when(start), when(end)
     if until <= since:
         raise CliError(ExitCode.USAGE, f"TO ({until.isoformat()}) must be after FROM "
                                        f"({since.isoformat()})")
-    api = Api(settings_of(ctx))
     found = find_camera(api, camera)
     if output is not None and output.exists() and not force:
         raise CliError(ExitCode.USAGE, f"{output} exists: pass --force to replace it")

@@ -12,8 +12,7 @@ from typing import Any
 
 import click
 
-from iris.cli import settings_of
-from iris.cli.api import Api
+from iris.cli.api import Api, pass_api
 from iris.cli.commands.cameras import find_camera
 from iris.cli.exit_codes import CliError, ExitCode
 from iris.cli.output import (
@@ -44,11 +43,10 @@ def _cameras(key: dict[str, Any]) -> str:
 @click.option("--camera", "cameras", multiple=True, metavar="CAMERA",
               help="Only this camera (id or name); repeat for several. Viewers only.")
 @json_option
-@click.pass_context
-def create(ctx: click.Context, name: str, role: str, cameras: tuple[str, ...],
+@pass_api
+def create(api: Api, name: str, role: str, cameras: tuple[str, ...],
            as_json: bool) -> None:
     """Create a key called NAME and print its token (shown this once)."""
-    api = Api(settings_of(ctx))
     if cameras and role == "admin":
         raise CliError(ExitCode.USAGE, "an admin key sees every camera: --camera is for "
                                        "viewer keys")
@@ -65,10 +63,10 @@ def create(ctx: click.Context, name: str, role: str, cameras: tuple[str, ...],
 
 @command.command("list")
 @json_option
-@click.pass_context
-def list_keys(ctx: click.Context, as_json: bool) -> None:
+@pass_api
+def list_keys(api: Api, as_json: bool) -> None:
     """List the keys (never their tokens)."""
-    keys = Api(settings_of(ctx)).get(PATH)
+    keys = api.get(PATH)
     if as_json:
         print_json(keys)
         return
@@ -83,10 +81,9 @@ def list_keys(ctx: click.Context, as_json: bool) -> None:
 @command.command("revoke")
 @click.argument("key")
 @yes_option
-@click.pass_context
-def revoke(ctx: click.Context, key: str, yes: bool) -> None:
+@pass_api
+def revoke(api: Api, key: str, yes: bool) -> None:
     """Revoke KEY (its id or name): it stops working at once."""
-    api = Api(settings_of(ctx))
     confirm_destructive(yes, f"Revoke the key {key!r}?",
                         f"revoking {key!r} locks out whoever uses it")
     api.delete(f"{PATH}/{key}")

@@ -6,18 +6,16 @@ from typing import Any
 
 import click
 
-from iris.cli import settings_of
-from iris.cli.api import Api
+from iris.cli.api import Api, pass_api
 from iris.cli.exit_codes import CliError
 from iris.cli.output import json_option, print_json
 
 
 @click.command("status")
 @json_option
-@click.pass_context
-def command(ctx: click.Context, as_json: bool) -> int:
+@pass_api
+def command(api: Api, as_json: bool) -> int:
     """Print cameras and workers of a running instance."""
-    api = Api(settings_of(ctx))
     health = api.request("GET", "/health").json()
     cameras = api.get("/api/cameras")
     try:

@@ -22,7 +22,7 @@ def test_parse(url: str, expected: BrokerAddress) -> None:
 @pytest.mark.parametrize(("url", "message"), [
     ("http://broker", "mqtt:// or mqtts://"),
     ("broker:1883", "mqtt:// or mqtts://"),
-    ("mqtt://", "no broker host"),
+    ("mqtt://", "names no host"),
     ("mqtt://broker:99999", "not a valid URL"),
     ("mqtt://broker/topic", "no path"),
     ("mqtt://bro ker", "spaces"),

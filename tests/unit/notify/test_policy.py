@@ -44,7 +44,7 @@ def test_user_info_becomes_basic_auth() -> None:
     ("ftp://ha.lan/x", "http:// or https://"),
     ("file:///etc/passwd", "http:// or https://"),
     ("http:///x", "no host"),
-    ("http://ha.lan:0x50/x", "not valid"),
+    ("http://ha.lan:0x50/x", "not a valid URL"),
     ("http://ha.lan/x#frag", "fragment"),
     ("http://ha.lan/a b", "spaces"),
 ])
