@@ -1,4 +1,4 @@
-"""How commands print: rich tables for people, ``--json`` for scripts, errors on stderr."""
+"""How commands print: rich tables for people, JSON for scripts."""
 
 from __future__ import annotations
 
@@ -11,25 +11,6 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
-
-from iris.cli.exit_codes import CliError, ExitCode
-
-json_option = click.option("--json", "as_json", is_flag=True,
-                           help="Print JSON (for scripts) instead of a table.")
-
-
-yes_option = click.option("--yes", "-y", is_flag=True,
-                          help="Do not ask (needed without a terminal).")
-
-
-def confirm_destructive(yes: bool, question: str, consequence: str) -> None:
-    """Ask `question` on a terminal unless `yes`; without a terminal, refuse (exit 2) naming
-    `consequence` and `--yes`, so a script never deletes by accident."""
-    if yes:
-        return
-    if not sys.stdin.isatty():
-        raise CliError(ExitCode.USAGE, f"{consequence}: pass --yes to do it without a terminal")
-    click.confirm(question, abort=True)
 
 
 def console() -> Console:

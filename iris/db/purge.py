@@ -21,13 +21,11 @@ from sqlmodel import Session, col
 
 from iris.db.chunks import chunks
 from iris.db.tables import (
-    AppearanceExemplar,
+    CAMERA_ROWS,
     Camera,
     Event,
-    FaceExemplar,
     FaceSample,
     Identity,
-    PresenceSegment,
     RecordingGap,
     RecordingSegment,
     Sighting,
@@ -205,12 +203,8 @@ def delete_camera(session: Session, root: Path, camera: Camera) -> None:
         select(FaceSample).where(col(FaceSample.camera_id) == camera_id)
     ).scalars():
         _doom_stored(session, root, sample.crop_path)
-    for table in (FaceSample, PresenceSegment, FaceExemplar, AppearanceExemplar):
+    for table in CAMERA_ROWS:  # the recordings' files go with the folders above
         session.execute(delete(table).where(col(table.camera_id) == camera_id))
-    session.execute(delete(Sighting).where(col(Sighting.camera_id) == camera_id))
-    session.execute(delete(Event).where(col(Event.camera_id) == camera_id))
-    for recorded in (RecordingSegment, RecordingGap):  # the folders go above
-        session.execute(delete(recorded).where(col(recorded.camera_id) == camera_id))
     session.delete(camera)
     session.flush()
     if touched:

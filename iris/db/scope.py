@@ -19,10 +19,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
-from sqlmodel import SQLModel, col
+from sqlmodel import col
 
-from iris.db import tables
-from iris.db.tables import Camera, Identity, Sighting
+from iris.db.tables import CAMERA_ROWS, Camera, Identity, Sighting
 
 SCOPE_OPTION = "iris_camera_scope"
 """The engine execution option holding the cameras a request may see (a frozenset of ids)."""
@@ -30,20 +29,8 @@ SCOPE_OPTION = "iris_camera_scope"
 CameraScope = frozenset[int] | None
 """The cameras a principal may see; None: every camera."""
 
-def _camera_columns() -> dict[type[SQLModel], Any]:
-    """Every table whose rows belong to one camera (a `camera_id` column), and that column.
-
-    Derived from the tables, so a new camera-scoped table is filtered without being listed.
-    """
-    columns: dict[type[SQLModel], Any] = {Camera: Camera.id}
-    for model in vars(tables).values():
-        table = getattr(model, "__table__", None)
-        if table is not None and "camera_id" in table.columns:
-            columns[model] = model.camera_id
-    return columns
-
-
-CAMERA_COLUMNS = _camera_columns()
+CAMERA_COLUMNS: dict[Any, Any] = {Camera: Camera.id} | {
+    model: model.camera_id for model in CAMERA_ROWS}
 """Every camera-scoped table (the cameras themselves included) and the column naming its camera."""
 
 

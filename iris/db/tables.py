@@ -2,7 +2,7 @@
 
 Families follow `XBase → XCreate / XUpdate / X(table=True) / XPublic`. Camera-scoped rows that the
 spec says have no FK cascade (face samples, presence segments, exemplars) carry a plain
-`camera_id` and are purged by the camera delete explicitly.
+`camera_id` and are purged with their camera (`CAMERA_ROWS`, the camera delete).
 """
 
 from __future__ import annotations
@@ -308,3 +308,18 @@ class ApiKey(SQLModel, table=True):
     cameras: str | None = Field(default=None, max_length=4000)  # "1,3"; NULL: every camera
     secret_sha256: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+# ----------------------------------------------------------------------------- camera rows
+def _camera_rows() -> tuple[Any, ...]:
+    models = {model.__table__: model for model in list(globals().values())
+              if isinstance(model, type) and issubclass(model, SQLModel)
+              and hasattr(model, "__table__")}
+    return tuple(models[table] for table in reversed(SQLModel.metadata.sorted_tables)
+                 if table in models and "camera_id" in table.columns)
+
+
+CAMERA_ROWS = _camera_rows()
+"""Every table whose rows belong to one camera (a `camera_id` column), dependents first (the
+order a camera's rows are deleted in). Derived from the schema: a new table with a `camera_id`
+is filtered by camera scope and purged with its camera without being listed anywhere."""

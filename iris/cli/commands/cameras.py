@@ -11,14 +11,8 @@ import click
 
 from iris.cli.api import Api, pass_api
 from iris.cli.exit_codes import CliError, ExitCode
-from iris.cli.output import (
-    confirm_destructive,
-    json_option,
-    local_time,
-    print_json,
-    print_table,
-    yes_option,
-)
+from iris.cli.options import confirm_destructive, json_option, yes_option
+from iris.cli.output import local_time, print_json, print_table
 
 
 def find_camera(api: Api, ref: str) -> dict[str, Any]:

@@ -7,7 +7,8 @@ from rich.text import Text
 
 from iris.cli import settings_of
 from iris.cli.exit_codes import CliError, ExitCode
-from iris.cli.output import console, json_option, print_json
+from iris.cli.options import json_option
+from iris.cli.output import console, print_json
 from iris.models.manifest import ManifestError, active_manifest
 
 MARKS = {"ok": ("ok  ", "green"), "warn": ("warn", "yellow"), "fail": ("FAIL", "bold red")}

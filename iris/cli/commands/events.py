@@ -11,7 +11,8 @@ import click
 from iris.cli.api import Api, pass_api
 from iris.cli.commands.cameras import find_camera
 from iris.cli.exit_codes import CliError, ExitCode
-from iris.cli.output import json_option, local_time, print_json, print_table
+from iris.cli.options import json_option
+from iris.cli.output import local_time, print_json, print_table
 
 _AGO = re.compile(r"^(\d+)\s*([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}

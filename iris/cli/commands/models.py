@@ -9,7 +9,8 @@ import click
 
 from iris.cli import settings_of
 from iris.cli.exit_codes import CliError, ExitCode
-from iris.cli.output import json_option, print_json
+from iris.cli.options import json_option
+from iris.cli.output import print_json
 from iris.models.fetch_plan import plan
 from iris.models.manifest import Manifest, ManifestError, active_manifest
 from iris.settings import Settings

@@ -8,7 +8,8 @@ import click
 
 from iris.cli.api import Api, pass_api
 from iris.cli.exit_codes import CliError
-from iris.cli.output import json_option, print_json
+from iris.cli.options import json_option
+from iris.cli.output import print_json
 
 
 @click.command("status")

@@ -7,7 +7,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col
 
 from iris.db.scope import CAMERA_COLUMNS, camera_scope, scoped_engine
-from iris.db.tables import Camera, Event, Identity, Sighting
+from iris.db.tables import CAMERA_ROWS, Camera, Event, Identity, Sighting
 from tests.support.factories import camera_row, event_row, identity_row, sighting_row
 
 
@@ -17,6 +17,14 @@ def test_every_table_with_a_camera_is_scoped() -> None:
                    if "camera_id" in table.columns}
     scoped = {model.__tablename__ for model in CAMERA_COLUMNS}  # type: ignore[attr-defined]
     assert with_camera | {"cameras"} == scoped
+
+
+def test_camera_rows_come_before_the_rows_they_point_at() -> None:
+    """The camera delete goes through `CAMERA_ROWS` in order: no table refers to an earlier one."""
+    tables = [model.__table__ for model in CAMERA_ROWS]
+    for index, table in enumerate(tables):
+        later = {fk.column.table for t in tables[index + 1:] for fk in t.foreign_keys}
+        assert table not in later, f"{table.name} is deleted before a table pointing at it"
 
 
 def _two_cameras(engine: Engine) -> None:
