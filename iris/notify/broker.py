@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from iris.notify.target_url import NotifyConfigError, split_target
+from iris.notify.target_url import NotifyConfigError, bracketed, split_target
 
 DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
 
@@ -22,8 +22,7 @@ class BrokerAddress:
     @property
     def display(self) -> str:
         """The broker without credentials, for logs and `/api/system`."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{'mqtts' if self.tls else 'mqtt'}://{host}:{self.port}"
+        return f"{'mqtts' if self.tls else 'mqtt'}://{bracketed(self.host)}:{self.port}"
 
 
 def parse_broker_url(url: str) -> BrokerAddress:

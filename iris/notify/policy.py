@@ -13,14 +13,13 @@ for the tests' local receivers only, and `NotifyPolicy.from_settings` never sets
 from __future__ import annotations
 
 import base64
-import ipaddress
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from iris.notify.target_url import NotifyConfigError, split_target
+from iris.notify.target_url import NotifyConfigError, bracketed, is_address, split_target
 from iris.sources import SourceRefused, forbidden_address, resolve_host
 
 if TYPE_CHECKING:
@@ -106,16 +105,16 @@ class WebhookUrl:
     def origin(self) -> str:
         """``scheme://host:port`` with no path: the path of a webhook URL is often its secret
         (Home Assistant's webhook id), so logs, stats and errors show only this."""
-        return f"{self.scheme}://{_bracket(self.host)}:{self.port}"
+        return f"{self.scheme}://{bracketed(self.host)}:{self.port}"
 
     @property
     def host_header(self) -> str:
         default = WEBHOOK_SCHEMES[self.scheme] == self.port
-        return _bracket(self.host) if default else f"{_bracket(self.host)}:{self.port}"
+        return bracketed(self.host) if default else f"{bracketed(self.host)}:{self.port}"
 
     def url_for(self, address: str) -> str:
         """The URL with the host replaced by a checked address (no second DNS lookup)."""
-        return f"{self.scheme}://{_bracket(address)}:{self.port}{self.target}"
+        return f"{self.scheme}://{bracketed(address)}:{self.port}{self.target}"
 
     def auth_header(self) -> str | None:
         """Basic credentials from the URL's user info, if it has any."""
@@ -123,18 +122,6 @@ class WebhookUrl:
             return None
         pair = f"{self.username}:{self.password or ''}".encode()
         return "Basic " + base64.b64encode(pair).decode()
-
-
-def _bracket(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
-
-
-def _is_address(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 def parse_webhook_url(url: str) -> WebhookUrl:
@@ -164,7 +151,7 @@ def check_literal_address(webhook: WebhookUrl, policy: NotifyPolicy) -> None:
     Raises:
         NotifyConfigError: the address is loopback, link-local, unspecified or metadata.
     """
-    if not _is_address(webhook.host):
+    if not is_address(webhook.host):
         return
     why = policy.refusal(webhook.host)
     if why is not None:
@@ -180,7 +167,7 @@ def resolve_target(webhook: WebhookUrl, policy: NotifyPolicy,
         WebhookUnresolved: the host does not resolve (now).
         WebhookRefused: the host resolves to a forbidden address.
     """
-    if _is_address(webhook.host):
+    if is_address(webhook.host):
         addresses = [webhook.host]
     else:
         try:

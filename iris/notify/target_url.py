@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, unquote, urlsplit
@@ -50,3 +51,16 @@ def split_target(url: str, name: str, *, schemes: Mapping[str, int], example: st
         parts=parts, host=parts.hostname, port=port or schemes[parts.scheme],
         username=None if parts.username is None else unquote(parts.username),
         password=None if parts.password is None else unquote(parts.password))
+
+
+def bracketed(host: str) -> str:
+    """`host` as it stands in a URL: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host else host
+
+
+def is_address(host: str) -> bool:
+    """Whether `host` is a literal IP address rather than a name to resolve."""
+    try:
+        return bool(ipaddress.ip_address(host))
+    except ValueError:
+        return False

@@ -30,7 +30,7 @@ from iris.serve.schemas.events import (
     ReviewResult,
     UnreviewedCounts,
 )
-from iris.serve.schemas.ids import IdFilter, IdPath, Offset
+from iris.serve.schemas.ids import IdFilter, IdPath, Limit, Offset
 
 __all__ = ["event_filters", "router"]
 
@@ -58,7 +58,7 @@ def list_events(
     zone: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
     reviewed: bool | None = None,
     severity: Severity | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Limit = 50,
     offset: Offset = 0,
 ) -> Any:
     """List/filter events, newest-first, paginated."""

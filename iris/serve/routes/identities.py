@@ -43,11 +43,10 @@ from iris.serve.schemas.identities import (
     SightingPublic,
     SplitRequest,
 )
-from iris.serve.schemas.ids import DB_ID_MAX, IdPath, Offset
+from iris.serve.schemas.ids import DB_ID_MAX, IdPath, Limit, Offset
 
 router = APIRouter()
 
-Limit = Annotated[int, Query(ge=1, le=500)]
 SPLIT_NEEDS = "Give sighting_ids to split off, or auto=true to re-cluster."
 AUTO_NEEDS_ACTOR = "Auto split needs the identity layer (IdentityManager), which is not running."
 
@@ -125,7 +124,7 @@ def list_identities(
     named_only: bool = False,
     min_sightings: Annotated[int, Query(ge=0, le=DB_ID_MAX)] = 0,
     object_class: Annotated[str | None, Query(max_length=50)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Limit = 100,
     offset: Offset = 0,
 ) -> Any:
     """List identities, most-recently-seen first."""

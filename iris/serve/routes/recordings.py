@@ -21,7 +21,7 @@ from iris.recording.queries import coverage, day_summary
 from iris.serve.clip_responses import serve_cut_clip
 from iris.serve.deps import EngineDep, RootDep, SessionDep, SettingsDep
 from iris.serve.lookup import exists_or_404, get_or_404
-from iris.serve.schemas.ids import IdPath
+from iris.serve.schemas.ids import DB_ID_MAX, IdPath
 from iris.serve.schemas.recordings import DaySummary, RecordingsCoverage
 
 router = APIRouter()
@@ -30,7 +30,7 @@ MAX_RANGE = timedelta(days=7)
 MAX_POSITION_MS = int(MAX_RANGE.total_seconds() * 1000)
 NO_STORE = {"Cache-Control": "no-store"}
 
-CameraQuery = Annotated[int, Query(ge=1, le=2**63 - 1, description="The camera")]
+CameraQuery = Annotated[int, Query(ge=1, le=DB_ID_MAX, description="The camera")]
 Since = Annotated[datetime, Query(alias="from", description="ISO time, inclusive")]
 Until = Annotated[datetime, Query(alias="to", description="ISO time, exclusive")]
 

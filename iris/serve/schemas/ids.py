@@ -22,3 +22,5 @@ IdFilter = Annotated[int | None, Query(ge=1, le=DB_ID_MAX)]
 """An optional id filter in the query string (`?camera_id=`)."""
 Offset = Annotated[int, Query(ge=0, le=DB_ID_MAX)]
 """A page offset: rows to skip (SQL OFFSET is a 64-bit integer too)."""
+Limit = Annotated[int, Query(ge=1, le=500)]
+"""A page size: rows to return, at most 500 a page."""
