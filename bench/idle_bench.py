@@ -215,6 +215,8 @@ VARIANTS: tuple[tuple[str, dict[str, str]], ...] = (
     ("log monitor globbing every 0.1 s (Ray's default)",
      {k: RAY_DEFAULTS[k] for k in ("RAY_LOG_MONITOR_MANY_FILES_THRESHOLD",
                                    "LOG_NAME_UPDATE_INTERVAL_S")}),
+    ("Ray event-loop stats on (Ray's default)",
+     {"RAY_event_stats": RAY_DEFAULTS["RAY_event_stats"]}),
     ("every Ray default above", dict(RAY_DEFAULTS)),
     ("Ray dashboard on (`dashboard: true`)", {"IRIS_DASHBOARD": "true"}),
 )
