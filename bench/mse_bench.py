@@ -5,8 +5,8 @@ A running Iris (`iris up`, no detector weights: cameras trigger on motion) with 
 All figures come from one run:
 
 1. **Camera actor CPU**, one 720p camera at ``--camera-fps`` alone, with 5 MSE viewers against
-   none (windows alternate, ``--rounds`` pairs; the median of the pairs' ratios). The camera
-   remuxes packets it already has: target ≤ 1.05×.
+   none (``--rounds`` pairs of windows, their order swapped every pair; the median of the
+   pairs' ratios). The camera remuxes packets it already has: target ≤ 1.05×.
 2. **Ingress CPU** (`ServeReplica:<app>:Ingress` + `ProxyActor`): 1 MSE viewer on 1 camera;
    50 MSE viewers on 4 cameras; 50 MJPEG viewers on 4 cameras at the same frame rate
    (``?fps=`` the cameras' rate, `live_mjpeg_fps` raised to it). Targets: 50 MSE ≤ 0.25× of
@@ -35,6 +35,7 @@ from bench.iris_harness import BenchIris
 from bench.live_viewers import INGRESS, MjpegViewers, MseViewers, Phase, measure
 from bench.saturation import Burners
 from iris.live.fmp4 import IDLE_S
+from iris.serve.mse import LINGER_S
 from tests.support.media import make_clip, to_annexb
 from tests.support.rtsp import RtspServer
 
@@ -43,20 +44,32 @@ CAMERA_VIEWERS = 5
 
 async def camera_rounds(iris: BenchIris, camera_id: int, args: argparse.Namespace,
                         ) -> tuple[list[float], list[float]]:
-    """CPU cores of one camera's actor process without viewers and with 5, alternating."""
+    """CPU cores of one camera's actor process without viewers and with 5, alternating.
+
+    Each round measures both windows, in turn order swapped every round (so a drift of the
+    box's load falls on both sides alike); after a watched window the next waits until the
+    camera has certainly stopped muxing (the ingress lingers, then the camera idles out).
+    """
     workers = iris.api().get("/api/system").json()["workers"]
     pid = next(int(w["pid"]) for w in workers if int(w["camera_id"]) == camera_id)
     meter = CpuMeter(lambda: [psutil.Process(pid)])
     idle, watched = [], []
-    for _ in range(args.rounds):
+
+    async def idle_window() -> None:
         meter.start()
         await asyncio.sleep(args.camera_seconds)
         idle.append(meter.stop().cores)
+
+    async def watched_window() -> None:
         viewers = MseViewers(iris.base_url, [camera_id], CAMERA_VIEWERS)
         phase = await measure("camera", viewers, seconds=args.camera_seconds,
                               warmup=args.warmup, meters={"camera": meter})
         watched.append(phase.cores("camera"))
-        await asyncio.sleep(IDLE_S + 1)  # the camera stops muxing before the next window
+        await asyncio.sleep(LINGER_S + IDLE_S + 2)
+
+    for round_ in range(args.rounds):
+        for window in (idle_window, watched_window)[::1 if round_ % 2 == 0 else -1]:
+            await window()
     return idle, watched
 
 
@@ -134,8 +147,9 @@ def render(args: argparse.Namespace, results: dict[str, object]) -> str:
         f"Saturated phases run with {args.burners} busy-looping processes beside Iris.",
         "",
         f"Camera actor: one 720p{args.camera_fps} camera with AAC, alone, "
-        f"{args.rounds} alternating pairs of {args.camera_seconds:g} s windows; ratio = median "
-        "of each pair's ratio.",
+        f"{args.rounds} pairs of {args.camera_seconds:g} s windows, which of the two comes first "
+        "swapped every pair; ratio = median of each pair's ratio. Fragments reach the ingress "
+        "pushed over TCP from the camera's ingest thread (`iris/live/push.py`).",
         "",
         table(["camera actor, one camera", "CPU (cores, median)", "ratio"], [
             ("no viewer (baseline)", f"{statistics.median(idle):.3f}", "1.00"),
@@ -186,8 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--camera-fps", type=int, default=25,
                         help="frame rate of the camera whose actor CPU is measured")
-    parser.add_argument("--camera-seconds", type=float, default=12.0)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--camera-seconds", type=float, default=15.0)
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--burners", type=int, default=psutil.cpu_count() or 2)
     args = parser.parse_args(argv)

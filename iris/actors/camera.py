@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from iris.actors.config import CameraConfig
 from iris.actors.notifier import find_notifier
 from iris.actors.worker import CameraWorker
 from iris.live.overlay import Overlay
+from iris.live.push import FragmentPush
 from iris.live.types import Fragment, LiveInit, LiveUnavailable
 from iris.messages import CameraState, RecordResult
 from iris.types import Detections
@@ -178,9 +180,27 @@ class CameraActor:
         """The live MP4 stream's init segment and codecs (starts muxing: `LiveMp4.init`)."""
         return self._worker.live.init(wait_s)
 
-    def live_fragments(self, epoch: int, after_seq: int, wait_s: float) -> list[Fragment] | None:
-        """Live MP4 fragments of `epoch` after `after_seq` (long-polls); None: epoch ended."""
-        return self._worker.live.fragments(epoch, after_seq, wait_s)
+    def live_push(self, epoch: int, after_seq: int, host: str, port: int, token: bytes) -> bool:
+        """Write `epoch`'s fragments after `after_seq` to the reader at host:port as they are
+        cut (`iris.live.push`); False when that epoch is over.
+
+        Raises:
+            OSError: the reader cannot be reached from here (it falls back to `live_stream`).
+        """
+        push = FragmentPush.connect(host, port, token, epoch)
+        return self._worker.live.push(push, after_seq)
+
+    def live_stream(self, epoch: int, after_seq: int, wait_s: float,
+                    span_s: float) -> Iterator[list[Fragment] | None]:
+        """Live MP4 fragments of `epoch` after `after_seq` as they come (`LiveMp4.follow`).
+
+        A streaming generator: one call for `span_s` of fragments, each batch reported as it
+        is cut, which costs this process about half of a call per fragment. It ends early once
+        the reader cancels it (`ray.cancel`).
+        """
+        context = ray.get_runtime_context()
+        yield from self._worker.live.follow(epoch, after_seq, wait_s, span_s,
+                                            stop=context.is_canceled)
 
     def live_overlay(self, after_seq: int, wait_s: float) -> Overlay | None:
         """The tracked boxes unless `after_seq` is theirs (long-polls up to `wait_s`)."""

@@ -7,8 +7,10 @@ video keyframe, so a first viewer gets a picture at once instead of after a whol
 default_base_moof``, ``frag_duration``) that writes an init segment (``ftyp``+``moov``) and then
 one ``moof``+``mdat`` fragment per keyframe interval or `fragment_s`, whichever is shorter.
 Fragments go into a small ring with sequence numbers and keyframe flags, which `fragments`
-long-polls. A session stops `idle_s` after the last call, and ends (a new epoch begins) when the
-stream reopens or its timeline jumps; callers holding the old epoch learn that it ended.
+long-polls, `follow` streams and `push` writes to a reader's socket as they are cut
+(`iris.live.push`). A session stops `idle_s` after the last call with no push open, and ends (a
+new epoch begins) when the stream reopens or its timeline jumps; callers holding the old epoch
+learn that it ended.
 
 Audio goes along when it is AAC, Opus or MP3; G.711 is transcoded to AAC with the recorder's
 transcoder (`iris.recording.audio`), a few hundred samples per packet.
@@ -20,13 +22,14 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 
 import av
 
 from iris.live.boxes import BoxSplitter, starts_with_sync_sample, track_ids, trex_flags
 from iris.live.codecs import UnknownCodec, codecs_string
+from iris.live.push import FragmentPush
 from iris.live.types import Fragment, LiveInit, LiveUnavailable
 from iris.recording.audio import RECORDED_AUDIO_CODECS, AacTranscoder, needs_transcoding
 from iris.recording.segment import add_stream, remuxed
@@ -39,6 +42,11 @@ IDLE_S = 15.0
 """A session nobody asked anything of for this long stops muxing."""
 RING_FRAGMENTS = 48
 RING_BYTES = 16 << 20
+HOLD_PACKETS = 24
+HOLD_S = 0.1
+"""Packets are cached and muxed in batches of up to `HOLD_PACKETS`, none held longer than
+`HOLD_S`: on this box one pass over a batch cost a third of a pass per packet (the code stays
+warm), and 0.1 s is a fifth of a fragment."""
 GOP_CACHE_PACKETS = 1500
 """Packets kept since the last keyframe at most (a stream without keyframes keeps none)."""
 MAX_JUMP_S = Fraction(5)
@@ -72,7 +80,12 @@ class _Session:
         self.height = int(getattr(video.codec_context, "height", 0) or 0)
         self.start: Fraction | None = None  # media time of the first keyframe
         self.last_dts: dict[int, int] = {}
-        self.last_video: Fraction | None = None
+        # Per stream, in its own ticks: its time base and where the session starts. Integer
+        # arithmetic per packet (PyAV builds a new Fraction on every read of a time base).
+        self._time_bases: dict[int, Fraction] = {}
+        self._bases: dict[int, int] = {}
+        self._last_video_ts: int | None = None
+        self._max_jump = 0
         self.init: LiveInit | None = None
         self._init_parts: list[bytes] = []
         self._moof: bytes | None = None
@@ -98,28 +111,38 @@ class _Session:
         return self._collect()
 
     def _mux(self, packet: av.Packet, index: int) -> bool | None:
-        ts = packet.dts if packet.dts is not None else packet.pts
-        if ts is None or packet.time_base is None or packet.size == 0:
+        ts = packet.dts
+        if ts is None:
+            ts = packet.pts
+        if ts is None or packet.size == 0:
             return None
-        t = ts * packet.time_base
+        time_base = self._time_bases.get(index)
+        if time_base is None:
+            if packet.time_base is None:
+                return None
+            time_base = self._time_bases[index] = packet.time_base
         if index == self.video_index:
             if self.start is None:
                 if not packet.is_keyframe:
                     return None  # a session opens on a keyframe
-                self.start = t
-            if self.last_video is not None and (t < self.last_video
-                                                or t - self.last_video > MAX_JUMP_S):
+                self.start = ts * time_base
+                self._max_jump = int(MAX_JUMP_S / time_base)
+            last = self._last_video_ts
+            if last is not None and (ts < last or ts - last > self._max_jump):
                 return False
-            self.last_video = t
+            self._last_video_ts = ts
         elif self.start is None:
             return None
-        base = round(self.start / packet.time_base)
+        base = self._bases.get(index)
+        if base is None:
+            base = self._bases[index] = round(self.start / time_base)
         dts = ts - base
-        last = self.last_dts.get(index)
-        if dts < 0 or (last is not None and dts <= last):
+        last_dts = self.last_dts.get(index)
+        if dts < 0 or (last_dts is not None and dts <= last_dts):
             return None  # before the first keyframe, or a DTS the muxer would refuse
-        pts = packet.pts - base if packet.pts is not None else None
-        self.output.mux(remuxed(packet, dts, pts, self.outputs[index]))
+        pts = packet.pts
+        self.output.mux(remuxed(packet, dts, pts - base if pts is not None else None,
+                                self.outputs[index], time_base))
         self.last_dts[index] = dts
         return True
 
@@ -178,9 +201,17 @@ class LiveMp4:
         self._ring_bytes = 0
         self._seq = 0
         self._wanted_at = -float("inf")
+        self._pushes: list[FragmentPush] = []
+        self._held: list[av.Packet] = []  # the ingest thread's alone: no lock
+        self._held_since = 0.0
         self._unplayable: str | None = None
         self.sessions = 0
         self.fragments_made = 0
+
+    @property
+    def held(self) -> int:
+        """Packets waiting for their batch (`HOLD_PACKETS`, `HOLD_S`)."""
+        return len(self._held)
 
     @property
     def running(self) -> bool:
@@ -190,6 +221,7 @@ class LiveMp4:
     # ------------------------------------------------------------------ ingest thread
     def open_streams(self, streams: list) -> None:
         """The stream (re)opened: forget its packets; a running session ends (new epoch)."""
+        self._held = []
         with self._cond:
             self._stop_session("stream reopened")
             self._gop = []
@@ -202,16 +234,35 @@ class LiveMp4:
             self._cond.notify_all()  # a viewer waiting for video can start a session now
 
     def packet(self, packet: av.Packet) -> None:
-        """One demuxed packet, as the ingest hands it to every sink (left untouched)."""
+        """One demuxed packet, as the ingest hands it to every sink (left untouched).
+
+        Held with the few before it and handled as a batch (`HOLD_PACKETS`, `HOLD_S`).
+        """
+        held = self._held
+        if not held:
+            self._held_since = self._clock()
+        held.append(packet)
+        if len(held) >= HOLD_PACKETS or self._clock() - self._held_since >= HOLD_S:
+            self.flush()
+
+    def flush(self) -> None:
+        """Cache and mux the packets held so far (the ingest thread's, like `packet`)."""
+        held, self._held = self._held, []
         with self._cond:
-            self._cache(packet)
+            for packet in held:
+                self._cache(packet)
             session = self._session
-            if session is None:
+            if session is None or not held:
                 return
+            if self._pushes:
+                self._flush_pushes()
             if self._clock() - self._wanted_at > self.idle_s:
                 self._stop_session("nobody watching")
                 return
-            self._feed(session, packet)
+            for packet in held:
+                if self._session is not session:
+                    return  # the batch ended the session (timeline jump, codec)
+                self._feed(session, packet)
 
     def close(self) -> None:
         """The camera stops: end the session and wake every waiting call."""
@@ -263,11 +314,58 @@ class LiveMp4:
                     return newer
                 self._cond.wait(remaining)
 
+    def push(self, push: FragmentPush, after_seq: int) -> bool:
+        """Write `push.epoch`'s fragments after `after_seq` to a reader, then each new one.
+
+        `after_seq` -1 starts at the newest keyframe fragment. The session lasts while a push
+        is open; False (and the push ended) when that epoch is already over.
+        """
+        with self._cond:
+            session = self._session
+            if session is None or session.epoch != push.epoch:
+                push.end()
+                return False
+            self._wanted_at = self._clock()
+            push.offer(self._from_newest_keyframe() if after_seq < 0 else [
+                f for f in self._ring if f.seq > after_seq])
+            if not push.closed:
+                self._pushes.append(push)
+            return True
+
+    def follow(self, epoch: int, after_seq: int, wait_s: float, span_s: float,
+               stop: Callable[[], bool] = lambda: False) -> Iterator[list[Fragment] | None]:
+        """`fragments` as a stream, for one long call instead of a call per fragment.
+
+        Yields each new batch of `epoch` as it comes, an empty batch after `wait_s` without
+        one (so a reader can tell a quiet camera from a lost one), and None, last, when the
+        epoch ends. Returns after `span_s`, or after a yield once `stop()` holds (the reader
+        went away).
+        """
+        deadline = self._clock() + span_s
+        while not stop():
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                return
+            batch = self.fragments(epoch, after_seq, min(wait_s, remaining))
+            yield batch
+            if batch is None:
+                return
+            if batch:
+                after_seq = batch[-1].seq
+
     # ------------------------------------------------------------------ internals (locked)
     def _from_newest_keyframe(self) -> list[Fragment]:
         ring = list(self._ring)
         keys = [i for i, f in enumerate(ring) if f.keyframe]
         return ring[keys[-1]:] if keys else []
+
+    def _flush_pushes(self) -> None:
+        """Send what readers are owed; an open push keeps the session wanted."""
+        for push in self._pushes:
+            push.flush()
+        self._pushes = [push for push in self._pushes if not push.closed]
+        if self._pushes:
+            self._wanted_at = self._clock()
 
     def _cache(self, packet: av.Packet) -> None:
         video = self._video
@@ -318,11 +416,16 @@ class LiveMp4:
         if done is None:
             self._stop_session("timeline jumped")
             return
+        made = []
         for keyframe, data in done:
             self._seq += 1
-            self._ring.append(Fragment(self._seq, keyframe, data))
+            made.append(Fragment(self._seq, keyframe, data))
             self._ring_bytes += len(data)
             self.fragments_made += 1
+        self._ring.extend(made)
+        if made:
+            for push in self._pushes:
+                push.offer(made)
         while self._ring and (len(self._ring) > RING_FRAGMENTS or self._ring_bytes > RING_BYTES):
             self._ring_bytes -= len(self._ring.popleft().data)
         if done or not had_init and session.init is not None:
@@ -333,6 +436,9 @@ class LiveMp4:
         if session is None:
             return
         session.close()
+        for push in self._pushes:
+            push.end()
+        self._pushes = []
         self._ring.clear()
         self._ring_bytes = 0
         log.debug("live session %s ended: %s", session.epoch, why)

@@ -1,13 +1,14 @@
 """What a live poller fetches from a camera, over whatever reaches the camera (no Ray here).
 
 The ingress reaches cameras through its `Runtime`, the Serve proxy's relay through
-`iris.serve.live_calls.CameraCalls`; both offer the same four long-polls (`LiveCalls`), and the
-pollers of every live stream (MJPEG frames, MP4 fragments, overlay boxes) are built from them
-here, in one place.
+`iris.serve.live_calls.CameraCalls`; both offer the same four calls (`LiveCalls`: three
+long-polls and the MP4 fragments stream), and the pollers of every live stream (MJPEG frames,
+MP4 fragments, overlay boxes) are built from them here, in one place.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Protocol
 
 from iris.live.types import LiveUnavailable
@@ -22,18 +23,20 @@ if TYPE_CHECKING:
 
 LONG_POLL_S = 2.0
 """How long one poll waits at the camera for something new."""
+FOLLOW_SPAN_S = 30.0
+"""How long one streaming call of MP4 fragments lasts before the poller opens the next."""
 
 
 class LiveCalls(Protocol):
-    """The camera long-polls every live stream is made of."""
+    """The camera calls every live stream is made of."""
 
     async def latest_jpeg(self, camera_id: int, after_seq: int,
                           wait_s: float) -> tuple[int, bytes] | None: ...
 
     async def live_init(self, camera_id: int, wait_s: float) -> LiveInit | LiveUnavailable: ...
 
-    async def live_fragments(self, camera_id: int, epoch: int, after_seq: int,
-                             wait_s: float) -> list[Fragment] | None: ...
+    def live_follow(self, camera_id: int, epoch: int, after_seq: int, wait_s: float,
+                    span_s: float) -> AsyncGenerator[list[Fragment] | None, None]: ...
 
     async def live_overlay(self, camera_id: int, after_seq: int,
                            wait_s: float) -> Overlay | None: ...
@@ -48,17 +51,17 @@ def jpeg_fetch(calls: LiveCalls, camera_id: int) -> Fetch:
 
 
 def mse_source(calls: LiveCalls, camera_id: int) -> MseSource:
-    """The MP4 poller's init call and fragments long-poll (no worker reads as unavailable)."""
+    """The MP4 poller's init call and fragments stream (no worker reads as unavailable)."""
     async def init() -> LiveInit | LiveUnavailable:
         try:
             return await calls.live_init(camera_id, LONG_POLL_S)
         except CameraNotRunning:
             return LiveUnavailable(CAMERA_NOT_RUNNING)
 
-    async def fragments(epoch: int, after_seq: int) -> list[Fragment] | None:
-        return await calls.live_fragments(camera_id, epoch, after_seq, LONG_POLL_S)
+    def follow(epoch: int, after_seq: int) -> AsyncGenerator[list[Fragment] | None, None]:
+        return calls.live_follow(camera_id, epoch, after_seq, LONG_POLL_S, FOLLOW_SPAN_S)
 
-    return MseSource(init, fragments)
+    return MseSource(init, follow)
 
 
 def overlay_fetch(calls: LiveCalls, camera_id: int) -> FetchOverlay:

@@ -1,19 +1,20 @@
 """Live fragmented MP4 in the ingress: one fragment poller per camera, fanned out (no Ray here).
 
-A `FragmentPoller` pulls one camera's init segment, then long-polls its fragments while anyone
-watches, into a small shared ring. Each viewer streams the init segment, the fragments from the
-newest keyframe on, then every new fragment. A viewer holds no queue of its own: it reads the
-shared ring from a cursor, so what it may owe is bounded by the ring; one that falls behind
-(more than `MAX_BACKLOG` fragments, or past the ring) skips to the newest keyframe fragment
-instead of buffering. A viewer's stream ends when the camera's epoch ends (the stream reopened,
-the camera stopped): the player reconnects and gets the new init segment.
+A `FragmentPoller` pulls one camera's init segment, then follows its fragments (one streaming
+call at a time, not a call per fragment) while anyone watches, into a small shared ring. Each
+viewer streams the init segment, the fragments from the newest keyframe on, then every new
+fragment. A viewer holds no queue of its own: it reads the shared ring from a cursor, so what it
+may owe is bounded by the ring; one that falls behind (more than `MAX_BACKLOG` fragments, or
+past the ring) skips to the newest keyframe fragment instead of buffering. A viewer's stream
+ends when the camera's epoch ends (the stream reopened, the camera stopped): the player
+reconnects and gets the new init segment.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -31,19 +32,21 @@ READY_WAIT_S = 6.0
 MEDIA_TYPE = "video/mp4"
 
 FetchInit = Callable[[], Awaitable[LiveInit | LiveUnavailable]]
-FetchFragments = Callable[[int, int], Awaitable[list[Fragment] | None]]
+FollowFragments = Callable[[int, int], AsyncGenerator[list[Fragment] | None, None]]
 
 
 @dataclass(frozen=True)
 class MseSource:
-    """How a poller reaches its camera: the init call and the fragments long-poll.
+    """How a poller reaches its camera: the init call and the fragments stream.
 
-    ``fragments(epoch, after_seq)`` returns None when the epoch has ended; ``after_seq`` -1
-    asks for the fragments from the newest keyframe on.
+    ``follow(epoch, after_seq)`` yields batches of fragments as they come (empty ones while
+    the camera is quiet) for a while, and None, last, when the epoch has ended; closing it
+    early ends the camera's call. ``after_seq`` -1 asks for the fragments from the newest
+    keyframe on.
     """
 
     init: FetchInit
-    fragments: FetchFragments
+    follow: FollowFragments
 
 
 class LiveNotReady(Exception):
@@ -98,15 +101,19 @@ class FragmentPoller(Poller):
             self.ring.clear()
             await self.publish()
             return
-        batch = await self.source.fragments(init.epoch, self.newest)
-        if batch is None:  # that epoch ended: viewers of it end, the next poll starts anew
-            self.init = None
-            self.ring.clear()
-            await self.publish()
-            return
-        if batch:
-            self.ring.extend(f for f in batch if f.seq > self.newest)
-            await self.publish()
+        stream = self.source.follow(init.epoch, self.newest)
+        try:
+            async for batch in stream:
+                if batch is None:  # that epoch ended: viewers of it end, the next poll starts anew
+                    self.init = None
+                    self.ring.clear()
+                    await self.publish()
+                    return
+                if batch:
+                    self.ring.extend(f for f in batch if f.seq > self.newest)
+                    await self.publish()
+        finally:
+            await stream.aclose()
 
     def stopped(self) -> None:
         self.init, self.unavailable = None, None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -134,9 +134,9 @@ class RayRuntime:
     async def live_init(self, camera_id: int, wait_s: float) -> LiveInit | LiveUnavailable:
         return await self._cameras.live_init(camera_id, wait_s)
 
-    async def live_fragments(self, camera_id: int, epoch: int, after_seq: int,
-                             wait_s: float) -> list[Fragment] | None:
-        return await self._cameras.live_fragments(camera_id, epoch, after_seq, wait_s)
+    def live_follow(self, camera_id: int, epoch: int, after_seq: int, wait_s: float,
+                    span_s: float) -> AsyncGenerator[list[Fragment] | None, None]:
+        return self._cameras.live_follow(camera_id, epoch, after_seq, wait_s, span_s)
 
     async def live_overlay(self, camera_id: int, after_seq: int,
                            wait_s: float) -> Overlay | None:

@@ -14,7 +14,7 @@ app); they never see a Ray type.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -106,11 +106,12 @@ class Runtime(Protocol):
         `CameraNotRunning` without a worker.
         """
 
-    async def live_fragments(self, camera_id: int, epoch: int, after_seq: int,
-                             wait_s: float) -> list[Fragment] | None:
-        """Live MP4 fragments of `epoch` after `after_seq`, long-polling up to `wait_s`.
+    def live_follow(self, camera_id: int, epoch: int, after_seq: int, wait_s: float,
+                    span_s: float) -> AsyncGenerator[list[Fragment] | None, None]:
+        """Live MP4 fragments of `epoch` after `after_seq` as they are cut, for about `span_s`.
 
-        None when the epoch ended (the stream reopened, the camera stopped or has no worker).
+        A batch per fragment, an empty batch after `wait_s` without one, and None, last, when
+        the epoch ended (the stream reopened, the camera stopped or has no worker).
         """
 
     async def live_overlay(self, camera_id: int, after_seq: int,
@@ -208,9 +209,9 @@ class OfflineRuntime:
     async def live_init(self, camera_id: int, wait_s: float) -> LiveInit | LiveUnavailable:
         raise CameraNotRunning(camera_id)
 
-    async def live_fragments(self, camera_id: int, epoch: int, after_seq: int,
-                             wait_s: float) -> list[Fragment] | None:
-        return None
+    async def live_follow(self, camera_id: int, epoch: int, after_seq: int, wait_s: float,
+                          span_s: float) -> AsyncGenerator[list[Fragment] | None, None]:
+        yield None
 
     async def live_overlay(self, camera_id: int, after_seq: int,
                            wait_s: float) -> Overlay | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,8 +11,10 @@ from pathlib import Path
 import av
 import pytest
 
+from iris.live import fmp4
 from iris.live.boxes import base_decode_time, iter_boxes
 from iris.live.fmp4 import Fragment, LiveInit, LiveMp4, LiveUnavailable
+from iris.live.push import END, HEADER, KEYFRAME, FragmentPush
 from tests.support.media import make_clip
 
 
@@ -190,3 +193,114 @@ def test_h265_is_remuxed_as_hvc1(tmp_path: Path, codec: str) -> None:
         assert any(b.type == b"moov" for b in iter_boxes(init.data))
     finally:
         camera.container.close()
+
+
+def test_follow_streams_batches_then_ends_with_the_epoch(camera: Camera) -> None:
+    live = opened(camera)
+    init = init_of(live)
+    camera.feed(live, 2)
+    stream = live.follow(init.epoch, 0, 0.0, 60.0)
+    first = next(stream)
+    assert first and first == live.fragments(init.epoch, 0, 0.0)
+    assert next(stream) == []  # nothing new within the wait: an empty batch, not an end
+    camera.feed(live, 2, start=2)
+    more = next(stream)
+    assert more and more[0].seq == first[-1].seq + 1  # from where the last batch ended
+    live.open_streams(camera.streams)  # the camera reconnected: that epoch is over
+    assert next(stream) is None
+    assert next(stream, "ended") == "ended"
+
+
+def test_follow_stops_when_its_reader_left_or_its_span_is_over(camera: Camera) -> None:
+    now = [0.0]
+    live = opened(camera, clock=lambda: now[0])
+    init = init_of(live)
+    gone = [False]
+    stream = live.follow(init.epoch, 0, 0.0, 60.0, stop=lambda: gone[0])
+    assert next(stream) == []
+    gone[0] = True
+    assert next(stream, "ended") == "ended"
+    spanned = live.follow(init.epoch, 0, 0.0, 5.0)
+    assert next(spanned) == []
+    now[0] = 5.0
+    assert next(spanned, "ended") == "ended"
+
+
+def read_pushed(sock: socket.socket) -> list[Fragment | None]:
+    """What a push wrote, until its END frame (None) or the socket closed."""
+    sock.settimeout(5.0)
+    got: list[Fragment | None] = []
+    buffer = b""
+    while True:
+        chunk = sock.recv(1 << 20)
+        if not chunk:
+            return got
+        buffer += chunk
+        while len(buffer) >= HEADER.size:
+            seq, flags, size = HEADER.unpack(buffer[:HEADER.size])
+            if flags & END:
+                return [*got, None]
+            if len(buffer) < HEADER.size + size:
+                break
+            got.append(Fragment(seq, bool(flags & KEYFRAME),
+                                buffer[HEADER.size:HEADER.size + size]))
+            buffer = buffer[HEADER.size + size:]
+
+
+def test_a_push_writes_from_the_newest_keyframe_then_each_new_fragment(camera: Camera) -> None:
+    live = opened(camera)
+    init = init_of(live)
+    camera.feed(live, 3)
+    ring = live.fragments(init.epoch, 0, 0.0)
+    assert ring
+    ours, reader = socket.socketpair()
+    ours.setblocking(False)
+    assert live.push(FragmentPush(ours, init.epoch), -1)
+    camera.feed(live, 3, start=3)
+    live.open_streams(camera.streams)  # the camera reconnected: the push says END
+    got = read_pushed(reader)
+    assert got[-1] is None and got[0] is not None and got[0].keyframe
+    pushed = [f for f in got if f is not None]
+    assert [f.seq for f in pushed] == list(range(pushed[0].seq, pushed[-1].seq + 1))
+    assert pushed[0] == live_newest_key(ring) and pushed[-1].seq > ring[-1].seq
+    reader.close()
+
+
+def live_newest_key(ring: list[Fragment]) -> Fragment:
+    return [f for f in ring if f.keyframe][-1]
+
+
+def test_a_push_keeps_the_session_wanted_and_an_ended_epoch_refuses_it(camera: Camera) -> None:
+    now = [0.0]
+    live = opened(camera, idle_s=10.0, clock=lambda: now[0])
+    init = init_of(live)
+    ours, reader = socket.socketpair()
+    ours.setblocking(False)
+    assert live.push(FragmentPush(ours, init.epoch), 0)
+    now[0] = 30.0  # long past idle_s without a call: the open push still watches
+    camera.feed(live, 2)
+    assert live.running
+    reader.close()  # the reader left: its push ends, then the session idles out
+    camera.feed(live, 2, start=2)
+    now[0] = 60.0
+    camera.feed(live, 2, start=4)
+    assert not live.running
+    late, _ = socket.socketpair()
+    assert not live.push(FragmentPush(late, init.epoch), 0)
+
+
+def test_packets_are_handled_in_small_batches_held_no_longer_than_hold_s(
+        camera: Camera) -> None:
+    now = [0.0]
+    live = opened(camera, clock=lambda: now[0])
+    init_of(live)  # a session: held packets are muxed when their batch is handled
+    video = [p for p in camera.packets if p.stream_index == camera.video_index]
+    for packet in video[:3]:
+        live.packet(packet)
+    assert live.held == 3  # the clock stood still and the batch is not full
+    now[0] += fmp4.HOLD_S
+    live.packet(video[3])
+    assert live.held == 0
+    for packet in video[4:4 + fmp4.HOLD_PACKETS]:
+        live.packet(packet)
+    assert live.held == 0  # a full batch is handled at once, whatever the clock

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 import pytest
 
@@ -16,25 +16,43 @@ INIT = b"INIT"
 
 
 class FakeCamera:
-    """A camera's producer: an epoch, its fragments, and counted long-polls."""
+    """A camera's producer: an epoch, its fragments, and counted reads of its stream."""
 
     def __init__(self) -> None:
         self.epoch = 1
         self.fragments: list[Fragment] = []
         self.unavailable: str | None = None
         self.changed = asyncio.Event()
-        self.fragment_calls = 0
+        self.fragment_calls = 0  # batches the pollers took
+        self.follows = 0  # streaming calls opened
+        self.open_follows = 0  # ... and not yet ended (a cancelled call ends)
 
     def source(self) -> MseSource:
-        return MseSource(self.init, self.poll)
+        return MseSource(self.init, self.follow)
 
     async def init(self) -> LiveInit | LiveUnavailable:
         if self.unavailable:
             return LiveUnavailable(self.unavailable)
         return LiveInit(self.epoch, "avc1.42c016", INIT, 320, 180, False)
 
-    async def poll(self, epoch: int, after: int) -> list[Fragment] | None:
-        self.fragment_calls += 1
+    async def follow(self, epoch: int,
+                     after: int) -> AsyncGenerator[list[Fragment] | None, None]:
+        """Like `LiveMp4.follow`: batches as they come, [] after 0.5 s, None at epoch end."""
+        self.follows += 1
+        self.open_follows += 1
+        try:
+            for _ in range(4):  # a span of four batches, then the poller opens another call
+                self.fragment_calls += 1
+                batch = await self._next(epoch, after)
+                yield batch
+                if batch is None:
+                    return
+                if batch:
+                    after = batch[-1].seq
+        finally:
+            self.open_follows -= 1
+
+    async def _next(self, epoch: int, after: int) -> list[Fragment] | None:
         deadline = time.monotonic() + 0.5
         while epoch == self.epoch:
             newer = [f for f in self.fragments if f.seq > after]
@@ -183,6 +201,7 @@ def test_the_last_viewer_leaving_stops_the_polling(monkeypatch: pytest.MonkeyPat
         await viewer.close()
         poller = hub.poller(1, camera.source())
         await until(lambda: poller.viewers == 0 and poller._task is None)
+        await until(lambda: camera.open_follows == 0)  # its streaming call was ended
         calls = camera.fragment_calls
         await asyncio.sleep(0.6)  # an observation window: nothing may poll during it
         assert camera.fragment_calls == calls
@@ -196,5 +215,19 @@ def test_a_camera_without_a_stream_is_refused_with_its_reason() -> None:
         camera.unavailable = "the camera sends no video yet"
         with pytest.raises(LiveNotReady, match="no video yet"):
             await hub.ready(1, camera.source(), 2.0)
+
+    asyncio.run(main())
+
+
+def test_the_poller_follows_one_stream_call_at_a_time_across_spans() -> None:
+    async def main() -> None:
+        hub, camera = MseHub(), FakeCamera()
+        viewer = await opened(hub, camera)
+        for _ in range(6):  # more batches than one call's span: the poller opens the next
+            data = camera.add(True)[0].data
+            await until(lambda data=data: viewer.data.endswith(data))
+        assert viewer.data == INIT + b"".join(f.data for f in camera.fragments)
+        assert camera.follows >= 2 and camera.open_follows <= 1
+        await viewer.close()
 
     asyncio.run(main())
