@@ -46,7 +46,8 @@ HOLD_PACKETS = 24
 HOLD_S = 0.1
 """Packets are cached and muxed in batches of up to `HOLD_PACKETS`, none held longer than
 `HOLD_S`: on this box one pass over a batch cost a third of a pass per packet (the code stays
-warm), and 0.1 s is a fifth of a fragment."""
+warm). Near a fragment's end (a keyframe came, or `fragment_s` − `HOLD_S` since the last one)
+each packet is muxed as it comes, so no fragment waits for a batch."""
 GOP_CACHE_PACKETS = 1500
 """Packets kept since the last keyframe at most (a stream without keyframes keeps none)."""
 MAX_JUMP_S = Fraction(5)
@@ -204,6 +205,8 @@ class LiveMp4:
         self._pushes: list[FragmentPush] = []
         self._held: list[av.Packet] = []  # the ingest thread's alone: no lock
         self._held_since = 0.0
+        self._cut_due = False  # a keyframe came and its fragment is not out yet
+        self._last_cut = -float("inf")
         self._unplayable: str | None = None
         self.sessions = 0
         self.fragments_made = 0
@@ -239,10 +242,18 @@ class LiveMp4:
         Held with the few before it and handled as a batch (`HOLD_PACKETS`, `HOLD_S`).
         """
         held = self._held
+        now = self._clock()
         if not held:
-            self._held_since = self._clock()
+            self._held_since = now
         held.append(packet)
-        if len(held) >= HOLD_PACKETS or self._clock() - self._held_since >= HOLD_S:
+        if self._session is not None:
+            video = self._video
+            if video is not None and packet.is_keyframe and packet.stream_index == video.index:
+                self._cut_due = True
+            if self._cut_due or now - self._last_cut >= self.fragment_s - HOLD_S:
+                self.flush()  # a fragment may end with this packet: no wait added to it
+                return
+        if len(held) >= HOLD_PACKETS or now - self._held_since >= HOLD_S:
             self.flush()
 
     def flush(self) -> None:
@@ -424,6 +435,7 @@ class LiveMp4:
             self.fragments_made += 1
         self._ring.extend(made)
         if made:
+            self._cut_due, self._last_cut = False, self._clock()
             for push in self._pushes:
                 push.offer(made)
         while self._ring and (len(self._ring) > RING_FRAGMENTS or self._ring_bytes > RING_BYTES):

@@ -289,18 +289,21 @@ def test_a_push_keeps_the_session_wanted_and_an_ended_epoch_refuses_it(camera: C
     assert not live.push(FragmentPush(late, init.epoch), 0)
 
 
-def test_packets_are_handled_in_small_batches_held_no_longer_than_hold_s(
+def test_packets_wait_for_a_small_batch_except_where_a_fragment_may_end(
         camera: Camera) -> None:
     now = [0.0]
     live = opened(camera, clock=lambda: now[0])
-    init_of(live)  # a session: held packets are muxed when their batch is handled
     video = [p for p in camera.packets if p.stream_index == camera.video_index]
-    for packet in video[:3]:
+    for packet in video[1:4]:
         live.packet(packet)
     assert live.held == 3  # the clock stood still and the batch is not full
     now[0] += fmp4.HOLD_S
-    live.packet(video[3])
+    live.packet(video[4])
     assert live.held == 0
-    for packet in video[4:4 + fmp4.HOLD_PACKETS]:
+    for packet in video[5:5 + fmp4.HOLD_PACKETS]:
         live.packet(packet)
     assert live.held == 0  # a full batch is handled at once, whatever the clock
+    init_of(live)  # someone watches: a keyframe may end a fragment, and is muxed at once
+    keyframe = next(p for p in video[5 + fmp4.HOLD_PACKETS:] if p.is_keyframe)
+    live.packet(keyframe)
+    assert live.held == 0
