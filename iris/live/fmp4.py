@@ -318,8 +318,7 @@ class LiveMp4:
                 session = self._session
                 if session is None or session.epoch != epoch:
                     return None
-                newer = self._from_newest_keyframe() if after_seq < 0 else [
-                    f for f in self._ring if f.seq > after_seq]
+                newer = self._after(after_seq)
                 remaining = deadline - self._clock()
                 if newer or remaining <= 0:
                     return newer
@@ -337,8 +336,7 @@ class LiveMp4:
                 push.end()
                 return False
             self._wanted_at = self._clock()
-            push.offer(self._from_newest_keyframe() if after_seq < 0 else [
-                f for f in self._ring if f.seq > after_seq])
+            push.offer(self._after(after_seq))
             if not push.closed:
                 self._pushes.append(push)
             return True
@@ -365,6 +363,12 @@ class LiveMp4:
                 after_seq = batch[-1].seq
 
     # ------------------------------------------------------------------ internals (locked)
+    def _after(self, after_seq: int) -> list[Fragment]:
+        """The ring's fragments above `after_seq`; -1: from the newest keyframe fragment on."""
+        if after_seq < 0:
+            return self._from_newest_keyframe()
+        return [f for f in self._ring if f.seq > after_seq]
+
     def _from_newest_keyframe(self) -> list[Fragment]:
         ring = list(self._ring)
         keys = [i for i, f in enumerate(ring) if f.keyframe]

@@ -50,8 +50,8 @@ END_FRAME = HEADER.pack(0, END, 0)
 class FragmentPush:
     """The camera's side of one push: a connected, non-blocking socket and what it still owes.
 
-    Every method is called with the producer's lock held, from whichever thread holds it
-    (the ingest thread, or the call that opened the push); none blocks.
+    `connect` runs on the camera's call thread (it may wait `CONNECT_S`); every other method
+    is called with the producer's lock held, from whichever thread holds it, and none blocks.
     """
 
     def __init__(self, sock: socket.socket, epoch: int) -> None:
@@ -59,7 +59,6 @@ class FragmentPush:
         self._sock = sock
         self._pending = bytearray()
         self.closed = False
-        self.sent = 0
 
     @classmethod
     def connect(cls, host: str, port: int, token: bytes, epoch: int,
@@ -105,7 +104,6 @@ class FragmentPush:
                 self.close()
                 return
             del self._pending[:n]
-            self.sent += n
 
     def end(self) -> None:
         """The epoch is over: say so (as far as the socket takes it) and close."""
