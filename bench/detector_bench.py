@@ -2,9 +2,7 @@
 
 1. Serve batching: frames/s through the Detector deployment with 8 concurrent callers at
    max_batch_size 1 vs 8, against a raw onnxruntime loop on the same frames. The raw loop is
-   written here, independent of Iris's backend: an onnxruntime session with its defaults but
-   for spinning off (as Iris and DESIGN.md's field notes have it), the same preprocessing
-   (BGR→RGB, /255, NCHW float32) and class-aware NMS with OpenCV.
+   the benchmarks' own (`bench.raw_detector`), independent of Iris's backend.
 2. Backends: `onnx` vs `ultralytics` on the same frames (same ONNX file, direct calls).
 3. Motion gate: CPU seconds per camera-second of a static scene with the gate on vs off.
 
@@ -27,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.raw_detector import RawDetector
+
 IMGSZ = 320
 
 
@@ -42,35 +42,13 @@ def frames(count: int) -> list[np.ndarray]:
 
 def raw_loop(model: Path, batch: list[np.ndarray], conf: float = 0.25,
              iou: float = 0.45) -> float:
-    """Baseline: one process, a plain onnxruntime session, batch 1, frames/s."""
-    import cv2
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    # The one option Iris sets too: spinning intra-op threads fight decode for 2 cores.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-
-    def detect(frame: np.ndarray) -> np.ndarray:
-        x = np.ascontiguousarray(frame[None, ..., ::-1].transpose(0, 3, 1, 2), np.float32)
-        x /= 255.0
-        out = session.run(None, {name: x})[0][0]  # (4 + classes, anchors)
-        scores = out[4:].max(axis=0)
-        keep = scores >= conf
-        boxes, scores = out[:4, keep].T, scores[keep]
-        classes = out[4:, keep].argmax(axis=0)
-        xywh = np.column_stack([boxes[:, 0] - boxes[:, 2] / 2, boxes[:, 1] - boxes[:, 3] / 2,
-                                boxes[:, 2], boxes[:, 3]])
-        kept = cv2.dnn.NMSBoxesBatched(xywh.tolist(), scores.tolist(), classes.tolist(),
-                                       conf, iou)
-        return np.asarray(kept, np.int64).reshape(-1)
-
+    """Baseline: one process, a plain onnxruntime session (`bench.raw_detector`), batch 1."""
+    raw = RawDetector(model)
     for frame in batch[:2]:
-        detect(frame)  # warm-up
+        raw.detect(frame, conf, iou)  # warm-up
     started = time.perf_counter()
     for frame in batch:
-        detect(frame)
+        raw.detect(frame, conf, iou)
     return len(batch) / (time.perf_counter() - started)
 
 

@@ -4,9 +4,11 @@ For each N (default 1, 2, 4, 8) of 720p25 H.264 cameras, with detection at 5 fps
 letterboxed frames (yolo11n architecture, random weights: the real model's cost):
 
 - **raw** (baseline): one process, one thread per camera: PyAV decode of every frame, every
-  5th frame converted to BGR, letterboxed and run through onnxruntime (the same ONNX backend
-  Iris uses). That is the work Iris does: it converts only the frames it analyses.
-  ``--raw-converts-all`` converts every frame as the first baseline did.
+  packet remuxed into an MP4 (Iris records every packet), every 5th frame converted to BGR,
+  letterboxed and run through the benchmarks' own onnxruntime session (`bench.raw_detector`,
+  onnxruntime's defaults, not Iris's backend). That is the work Iris does: it converts only
+  the frames it analyses. ``--raw-converts-all`` converts every frame as the first baseline
+  did; ``--raw-no-record`` leaves the remux out.
 - **Iris**: `iris up` in a subprocess, the cameras added through the API; its CPU is the sum
   over the whole `iris up` process tree (driver, GCS, raylet, camera actors, Detector, …).
 
@@ -42,7 +44,7 @@ from bench.common import (
     write_report,
 )
 from bench.iris_harness import BenchIris
-from iris.models.detectors import DetectorBackend
+from bench.raw_detector import RawDetector, letterbox
 from tests.support.media import make_clip, to_annexb
 from tests.support.rtsp import RtspServer
 from tests.support.wait import wait_for
@@ -87,52 +89,67 @@ class Run:
 
 # ----------------------------------------------------------------------------- raw baseline
 class RawCamera(threading.Thread):
-    """Decode one stream to BGR; letterbox and detect every ``detect_every``-th frame inline."""
+    """Decode one stream, record its packets; letterbox and detect every ``detect_every``-th."""
 
-    def __init__(self, url: str, backend: DetectorBackend, imgsz: int, detect_every: int,
-                 stop: threading.Event, converts_all: bool = False) -> None:
+    def __init__(self, url: str, detector: RawDetector, imgsz: int, detect_every: int,
+                 stop: threading.Event, record_to: Path | None,
+                 converts_all: bool = False) -> None:
         super().__init__(daemon=True, name=f"raw {url}")
-        self.url, self.backend, self.imgsz = url, backend, imgsz
+        self.url, self.detector, self.imgsz = url, detector, imgsz
         self.detect_every, self.stop_event = detect_every, stop
-        self.converts_all = converts_all
+        self.record_to, self.converts_all = record_to, converts_all
         self.frames = 0
         self.inferences = 0
         self.error: Exception | None = None
 
     def run(self) -> None:
-        from iris.models.letterbox import letterbox
-
         try:
             with av.open(self.url, options={"rtsp_transport": "tcp",
                                             "timeout": "10000000"}) as container:
                 video = container.streams.video[0]
-                for packet in container.demux(video):
-                    if self.stop_event.is_set():
-                        return
-                    for frame in packet.decode():
-                        self.frames += 1
-                        due = self.frames % self.detect_every == 0
-                        if due or self.converts_all:
-                            image = frame.to_ndarray(format="bgr24")
-                        if due:
-                            letterboxed, _ = letterbox(image, self.imgsz)
-                            self.backend.detect([letterboxed], CONF, IOU)
-                            self.inferences += 1
+                if self.record_to is None:
+                    self._read(container, video, None)
+                    return
+                with av.open(str(self.record_to), "w", format="mp4") as out:
+                    self._read(container, video, out)
         except Exception as exc:  # noqa: BLE001 - reported by the caller
             self.error = exc
 
+    def _read(self, container: av.container.InputContainer, video: av.VideoStream,
+              out: av.container.OutputContainer | None) -> None:
+        recorded = out.add_stream_from_template(video) if out is not None else None
+        last_dts: int | None = None
+        for packet in container.demux(video):
+            if self.stop_event.is_set():
+                return
+            for frame in packet.decode():
+                self.frames += 1
+                due = self.frames % self.detect_every == 0
+                if due or self.converts_all:
+                    image = frame.to_ndarray(format="bgr24")
+                if due:
+                    self.detector.detect(letterbox(image, self.imgsz), CONF, IOU)
+                    self.inferences += 1
+            if out is not None and packet.dts is not None and packet.pts is not None \
+                    and (last_dts is None or packet.dts > last_dts):
+                last_dts = packet.dts
+                packet.stream = recorded  # decoded already: the muxer may consume it
+                out.mux(packet)
+
 
 def raw_run(url: str, cameras: int, *, model: Path, imgsz: int, detect_every: int,
-            source_fps: float, seconds: float, warmup: float, converts_all: bool = False) -> Run:
-    """The baseline: N decode threads in this process, detection inline at 1/detect_every."""
-    from iris.models.detectors import load_backend
-
-    backend = load_backend("onnx", model, imgsz)
-    cpu_per_inference = inference_cpu(backend, imgsz)
+            source_fps: float, seconds: float, warmup: float, record_in: Path | None,
+            converts_all: bool = False) -> Run:
+    """The baseline: N decode threads in this process, detection inline at 1/detect_every,
+    each camera's packets remuxed into one MP4 under ``record_in`` (None: not recorded)."""
+    detector = RawDetector(model)
+    cpu_per_inference = inference_cpu(detector, imgsz)
     load = os.getloadavg()[0]
     stop = threading.Event()
-    readers = [RawCamera(url, backend, imgsz, detect_every, stop, converts_all)
-               for _ in range(cameras)]
+    readers = [RawCamera(url, detector, imgsz, detect_every, stop,
+                         record_in / f"raw-{cameras}-{i}.mp4" if record_in else None,
+                         converts_all)
+               for i in range(cameras)]
     for reader in readers:
         reader.start()
     try:
@@ -158,16 +175,15 @@ def raw_run(url: str, cameras: int, *, model: Path, imgsz: int, detect_every: in
                {"cpu_per_inference": cpu_per_inference, "load": load})
 
 
-def inference_cpu(backend: DetectorBackend, imgsz: int, count: int = 40) -> float:
+def inference_cpu(detector: RawDetector, imgsz: int, count: int = 40) -> float:
     """CPU seconds (this process, all threads) of one in-process detection of a real frame."""
-    from iris.models.letterbox import letterbox
     from tests.support.media import backgrounds
 
-    frame, _ = letterbox(backgrounds((1280, 720))[0], imgsz)
-    backend.detect([frame], CONF, IOU)
+    frame = letterbox(backgrounds((1280, 720))[0], imgsz)
+    detector.detect(frame, CONF, IOU)
     started = self_cpu()
     for _ in range(count):
-        backend.detect([frame], CONF, IOU)
+        detector.detect(frame, CONF, IOU)
     return (self_cpu() - started) / count
 
 
@@ -248,9 +264,11 @@ def render(args: argparse.Namespace, idle: Run, pairs: list[tuple[Run, Run]]) ->
         "",
         f"Each N measured for {args.seconds:g} s after {args.warmup:g} s warm-up, raw loop "
         "then Iris, in the same run. CPU = user+sys seconds per second over the window: Iris "
-        "= the whole `iris up` process tree; raw = the one baseline process, which converts "
-        f"{'every frame' if args.raw_converts_all else 'only the frames it detects on'} to "
-        "BGR. Dropped = source fps × time − frames decoded (both counted). Tolerance for "
+        "= the whole `iris up` process tree; raw = the one baseline process, which "
+        f"{'records nothing' if args.raw_no_record else 'remuxes every packet into an MP4'} and "
+        f"converts {'every frame' if args.raw_converts_all else 'only the frames it detects on'}"
+        " to BGR, with its own onnxruntime session (`bench.raw_detector`). "
+        "Dropped = source fps × time − frames decoded (both counted). Tolerance for "
         f"\"no drops\": {100 * DROP_TOLERANCE:g} % of the frames. "
         "Iris skips inferences when its detector falls behind; the equal-inferences ratio "
         "prices the skipped ones at the Detector replica's measured CPU per inference.",
@@ -329,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--imgsz", type=int, default=320)
     parser.add_argument("--raw-converts-all", action="store_true",
                         help="the raw loop converts every frame to BGR (the first baseline)")
+    parser.add_argument("--raw-no-record", action="store_true",
+                        help="the raw loop records nothing (Iris always records)")
     args = parser.parse_args(argv)
     counts = sorted({int(n) for n in args.cameras.split(",") if n})
     detect_every = max(1, round(args.fps * args.interval))
@@ -355,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
                 raw = raw_run(server.url, n, model=model, imgsz=args.imgsz,
                               detect_every=detect_every, source_fps=args.fps,
                               seconds=args.seconds, warmup=args.warmup,
+                              record_in=None if args.raw_no_record else folder,
                               converts_all=args.raw_converts_all)
                 for camera_id in ids:
                     iris.set_enabled(camera_id, True)
