@@ -25,6 +25,9 @@ from iris.types import Detections
 log = logging.getLogger("iris.detector")
 
 DEFAULT_BATCH = 8
+#: Batches one replica runs at a time, each on one thread (the backend's single intra-op
+#: thread): two cores' worth of inference without paying for threads that split each frame.
+CONCURRENT_BATCHES = 2
 
 
 def snap_imgsz(imgsz: int) -> int:
@@ -109,7 +112,8 @@ class Detector:
         result: Detections = await self.detect_batch(frame, conf, iou)
         return result
 
-    @serve.batch(max_batch_size=DEFAULT_BATCH, batch_wait_timeout_s=0.01)
+    @serve.batch(max_batch_size=DEFAULT_BATCH, batch_wait_timeout_s=0.01,
+                 max_concurrent_batches=CONCURRENT_BATCHES)
     async def detect_batch(self, frames: list[np.ndarray], confs: list[float],
                            ious: list[float]) -> list[Detections]:
         return await asyncio.to_thread(self._core.run, frames, confs, ious)

@@ -78,7 +78,7 @@ class OnnxDetector(DetectorBackend):
         imgsz: int = 640,
         providers: Sequence[str] | None = None,
         max_det: int = 300,
-        intra_op_threads: int = 0,
+        intra_op_threads: int = 1,
     ) -> None:
         """Open the model and run one warm-up frame.
 
@@ -88,6 +88,9 @@ class OnnxDetector(DetectorBackend):
             providers: execution providers in order of preference (default CUDA, CPU).
             max_det: most boxes per frame.
             intra_op_threads: onnxruntime intra-op threads; 0 lets it pick (one per core).
+                One by default: split over two threads, a 320 px yolo11n frame cost 1.3x the
+                CPU for 10 % less latency (threads woken per operator); the Detector runs
+                whole batches side by side instead (`iris.serve.detector`).
 
         Raises:
             DetectorUnavailable: onnxruntime is missing, or the file is not a runnable
