@@ -224,9 +224,15 @@ def probe(path: str | Path) -> dict:
 
 
 def decode_errors(path: str | Path) -> str:
-    """Everything ffmpeg reports at level ``error`` while decoding the whole file ('' = clean)."""
+    """Everything ffmpeg reports at level ``error`` while decoding the whole file ('' = clean).
+
+    The null output keeps each stream's own time base (``-enc_time_base -1``): in the default,
+    1 / frame rate, two frames of a jittery camera closer than one frame interval round to one
+    tick, and ffmpeg reports that as non-monotonic DTS although the file's DTS increase.
+    """
     result = subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-f", "null", "-"],
+        ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-enc_time_base", "-1",
+         "-f", "null", "-"],
         capture_output=True,
         text=True,
     )
