@@ -26,6 +26,7 @@ Writes ``bench/out/pipeline.md``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import tempfile
@@ -106,12 +107,10 @@ class RawCamera(threading.Thread):
         try:
             with av.open(self.url, options={"rtsp_transport": "tcp",
                                             "timeout": "10000000"}) as container:
-                video = container.streams.video[0]
-                if self.record_to is None:
-                    self._read(container, video, None)
-                    return
-                with av.open(str(self.record_to), "w", format="mp4") as out:
-                    self._read(container, video, out)
+                recording = (av.open(str(self.record_to), "w", format="mp4")
+                             if self.record_to is not None else contextlib.nullcontext())
+                with recording as out:
+                    self._read(container, container.streams.video[0], out)
         except Exception as exc:  # noqa: BLE001 - reported by the caller
             self.error = exc
 

@@ -4,7 +4,7 @@ Baselines must not be the code under test, so this is written here from onnxrunt
 OpenCV's documented calls: a session with onnxruntime's defaults but for spinning off (as Iris
 and DESIGN.md's field notes have it; spinning threads fight decode for 2 cores), the same
 preprocessing as any YOLO export wants (BGR→RGB, /255, NCHW float32) and class-aware NMS with
-OpenCV. ``intra_op_threads`` left at 0 is onnxruntime's choice (one per core).
+OpenCV. The intra-op thread count is onnxruntime's own choice (one per core).
 """
 
 from __future__ import annotations
@@ -17,12 +17,11 @@ import numpy as np
 class RawDetector:
     """One onnxruntime session; `detect` takes one letterboxed BGR frame, returns kept indices."""
 
-    def __init__(self, model: Path, intra_op_threads: int = 0) -> None:
+    def __init__(self, model: Path) -> None:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.intra_op_num_threads = intra_op_threads
         self.session = ort.InferenceSession(str(model), options,
                                             providers=["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name

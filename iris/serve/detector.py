@@ -77,7 +77,8 @@ class DetectorCore:
     def run(self, frames: list[np.ndarray], confs: list[float],
             ious: list[float]) -> list[Detections]:
         """One batched call: group by (input size, iou), run, then filter each by its conf."""
-        self.batch_sizes[len(frames)] += 1
+        with self._lock:  # two batches may run at once (`CONCURRENT_BATCHES`)
+            self.batch_sizes[len(frames)] += 1
         if not self.available:
             return [Detections.empty() for _ in frames]
         groups: dict[tuple[int, float], list[int]] = defaultdict(list)
