@@ -25,7 +25,7 @@ test: $(STAMP)
 	./scripts/system-deps.sh test
 	$(BIN)/ruff check iris tests bench
 	$(BIN)/mypy iris
-	pg_url=$$(./scripts/postgres.sh) && IRIS_TEST_DATABASE_URL=$$pg_url $(BIN)/pytest -ra $(PYTEST_ARGS)
+	pg_url=$$(./scripts/postgres.sh) && IRIS_TEST_DATABASE_URL=$$pg_url $(BIN)/pytest -ra --durations=25 $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -ra tests/unit
