@@ -191,6 +191,9 @@ class Settings(BaseSettings):
     detector_num_gpus: float = Field(0.5, ge=0, le=8)
     detector_max_batch_size: int = Field(8, ge=1, le=64)
     detector_batch_wait_s: float = Field(0.01, ge=0, le=1)
+    detector_local_socket: bool = Field(
+        True, description="Cameras send frames to a Detector replica on their own host over a "
+                          "UNIX socket instead of a Serve call (ignored when autoscaled).")
     embedder_num_gpus: float = Field(0.25, ge=0, le=8)
     face_model_root: Path | None = Field(
         None, description="insightface root; empty means <data_dir>/models/insightface."

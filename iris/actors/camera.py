@@ -8,8 +8,11 @@ recording) through.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +22,7 @@ import ray
 from iris.actors.config import CameraConfig
 from iris.actors.notifier import find_notifier
 from iris.actors.worker import CameraWorker
+from iris.detector_socket import DetectorSocketClient, LocalCallFailed
 from iris.live.overlay import Overlay
 from iris.live.push import FragmentPush
 from iris.live.types import Fragment, LiveInit, LiveUnavailable
@@ -31,24 +35,58 @@ if TYPE_CHECKING:
 log = logging.getLogger("iris.camera")
 
 DETECT_TIMEOUT_S = 30.0
+#: After the Detector's local socket failed, frames take the Serve handle this long.
+SOCKET_RETRY_S = 10.0
 #: Default bound of one camera's stop (a restart or disable; shutdowns pass their share).
 STOP_TIMEOUT_S = 8.0
 
 
 class ServeDetector:
-    """`DetectorClient` over the Detector deployment's handle (blocking calls, worker threads)."""
+    """`DetectorClient` over the Detector deployment (blocking calls, worker threads).
+
+    Frames go to the replica's local socket when `info()` named one on this host
+    (`iris.detector_socket`), else, and whenever the socket fails, through the handle;
+    after a failure the socket is looked up again once `SOCKET_RETRY_S` have passed.
+    """
 
     def __init__(self, handle: DeploymentHandle) -> None:
         self._handle = handle
+        self._local: DetectorSocketClient | None = None
+        self._retry_at: float | None = None
+        self.local_calls = 0
 
     def info(self) -> dict[str, Any]:
         info: dict[str, Any] = self._handle.info.remote().result(timeout_s=10)
+        self._use_socket(info.get("local_socket"))
         return info
 
     def detect(self, frame: np.ndarray, conf: float, iou: float) -> Detections:
-        dets: Detections = self._handle.detect.remote(frame, conf, iou).result(
+        if self._local is None and self._retry_at is not None and time.monotonic() > self._retry_at:
+            self._retry_at = None
+            with contextlib.suppress(Exception):  # the handle's answer below says what is wrong
+                self.info()
+        if self._local is not None:
+            try:
+                dets = self._local.detect(frame, conf, iou)
+            except LocalCallFailed as exc:
+                log.warning("detector socket %s failed (%s); using the Serve handle",
+                            self._local.path, exc)
+                self._local.close()
+                self._local, self._retry_at = None, time.monotonic() + SOCKET_RETRY_S
+            else:
+                self.local_calls += 1
+                return dets
+        remote: Detections = self._handle.detect.remote(frame, conf, iou).result(
             timeout_s=DETECT_TIMEOUT_S)
-        return dets
+        return remote
+
+    def _use_socket(self, where: dict[str, str] | None) -> None:
+        path = where.get("path") if where and where.get("host") == socket.gethostname() else None
+        if self._local is not None and self._local.path != path:
+            self._local.close()
+            self._local = None
+        if path and self._local is None:
+            self._local = DetectorSocketClient(path, timeout_s=DETECT_TIMEOUT_S)
 
 
 class ServeEmbedder:

@@ -44,9 +44,14 @@ MODEL_LOGGING = {"enable_access_log": False}
 
 
 def detector_app(settings: Settings) -> Application:
-    """The Detector deployment, bound with its backend, weights and batching config."""
+    """The Detector deployment, bound with its backend, weights and batching config.
+
+    Cameras send frames to a replica on their host over its local socket, which Serve's
+    autoscaler does not see; so an autoscaled Detector takes every frame through its handle.
+    """
     replicas: dict[str, Any] = {"num_replicas": settings.detector_min_replicas}
-    if settings.detector_max_replicas > settings.detector_min_replicas:
+    autoscaled = settings.detector_max_replicas > settings.detector_min_replicas
+    if autoscaled:
         replicas = {"autoscaling_config": {
             "min_replicas": settings.detector_min_replicas,
             "max_replicas": settings.detector_max_replicas,
@@ -59,7 +64,8 @@ def detector_app(settings: Settings) -> Application:
         user_config={"max_batch_size": settings.detector_max_batch_size,
                      "batch_wait_timeout_s": settings.detector_batch_wait_s},
         logging_config=MODEL_LOGGING,
-    ).bind(settings.detector_backend, str(settings.detector_model_path))
+    ).bind(settings.detector_backend, str(settings.detector_model_path),
+           local_socket=settings.detector_local_socket and not autoscaled)
 
 
 def embedder_app(settings: Settings) -> Application:

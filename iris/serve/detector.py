@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import threading
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -19,6 +20,7 @@ import numpy as np
 from ray import serve
 
 from iris import names
+from iris.detector_socket import DetectorSocketServer
 from iris.models.detectors import DetectorBackend, DetectorUnavailable, load_backend
 from iris.types import Detections
 
@@ -95,10 +97,20 @@ class DetectorCore:
 
 @serve.deployment(name=names.DETECTOR, max_ongoing_requests=64)
 class Detector:
-    """Serve shell around `DetectorCore`; tunables arrive through `user_config`."""
+    """Serve shell around `DetectorCore`; tunables arrive through `user_config`.
 
-    def __init__(self, kind: str, model_path: str) -> None:
+    With ``local_socket`` the replica also takes frames from cameras on its host over a UNIX
+    socket (`iris.detector_socket`), started on the first `info()` and named in its answer.
+    """
+
+    def __init__(self, kind: str, model_path: str, local_socket: bool = True) -> None:
         self._core = DetectorCore(kind, model_path)
+        self._socket = DetectorSocketServer(self.detect) if local_socket else None
+
+    def __del__(self) -> None:  # Serve calls it when the replica stops
+        server = getattr(self, "_socket", None)
+        if server is not None:
+            server.close()
 
     def reconfigure(self, config: dict[str, Any]) -> None:
         """user_config: max_batch_size, batch_wait_timeout_s."""
@@ -106,7 +118,12 @@ class Detector:
         self.detect_batch.set_batch_wait_timeout_s(float(config.get("batch_wait_timeout_s", 0.01)))
 
     async def info(self) -> dict[str, Any]:
-        return self._core.info()
+        info = self._core.info()
+        if self._socket is not None and self._core.available:
+            info["local_socket"] = {"path": await self._socket.start(),
+                                    "host": socket.gethostname()}
+            info["socket_requests"] = self._socket.requests
+        return info
 
     async def detect(self, frame: np.ndarray, conf: float, iou: float) -> Detections:
         """Detections for one letterboxed frame, in letterboxed pixels."""

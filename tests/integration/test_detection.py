@@ -110,6 +110,8 @@ def test_batches_across_cameras_and_conf_change_is_local(standin, servers) -> No
         return any(int(size) > 1 for size in sizes)
 
     wait_for(batched, 2 * LOOP_S + 10, what="a batch larger than 1")
+    info = detector.info.remote().result(timeout_s=10)
+    assert info["local_socket"]["path"] and info["socket_requests"] > 0  # frames took the socket
 
     target, others = cameras[0], cameras[1:]
     before = {c: actor_id(standin, c) for c in others}

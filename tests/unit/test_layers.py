@@ -34,7 +34,8 @@ PENDING: dict[str, str] = {
 }
 #: Modules that hold logic and so must never import Ray (they are tested without it).
 NO_RAY = ("iris.db", "iris.models", "iris.identity", "iris.recording", "iris.messages",
-          "iris.names", "iris.status", "iris.actors.fleet", "iris.serve.runtime",
+          "iris.names", "iris.status", "iris.detector_socket", "iris.actors.fleet",
+          "iris.serve.runtime",
           "iris.serve.camera_service", "iris.serve.routes", "iris.serve.schemas",
           "iris.serve.lookup", "iris.serve.api", "iris.serve.deps")
 
