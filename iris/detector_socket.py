@@ -76,11 +76,19 @@ class DetectorSocketServer:
         self.requests = 0  # answered over the socket (the replica's `info()` reports it)
 
     @property
+    def connections(self) -> int:
+        """Cameras connected now."""
+        return len(self._writers)
+
+    @property
     def path(self) -> str | None:
         return str(self._folder / SOCKET_NAME) if self._folder and self._server else None
 
     async def start(self) -> str:
-        """Listen (once); returns the socket's path."""
+        """Listen (once; again if the socket file vanished, as /tmp cleaners do); its path."""
+        if self.path is not None and not os.path.exists(self.path):
+            log.warning("detector socket %s is gone; listening on a new one", self.path)
+            self.close()
         if self.path is None:
             self._folder = Path(tempfile.mkdtemp(prefix="iris-detector-"))  # mode 0700
             path = self._folder / SOCKET_NAME

@@ -123,6 +123,7 @@ class Detector:
             info["local_socket"] = {"path": await self._socket.start(),
                                     "host": socket.gethostname()}
             info["socket_requests"] = self._socket.requests
+            info["socket_connections"] = self._socket.connections
         return info
 
     async def detect(self, frame: np.ndarray, conf: float, iou: float) -> Detections:

@@ -23,6 +23,7 @@ from iris.detector_socket import (
     LocalCallFailed,
 )
 from iris.types import Detections
+from tests.support.wait import wait_for
 
 
 async def echo_detect(frame: np.ndarray, conf: float, iou: float) -> Detections:
@@ -57,6 +58,7 @@ def served() -> Iterator[tuple[DetectorSocketServer, str, Loop]]:
     path = loop.run(server.start())
     yield server, path, loop
     loop.loop.call_soon_threadsafe(server.close)
+    wait_for(lambda: server.connections == 0, 10, what="connections closed")
     loop.stop()
 
 
@@ -179,3 +181,11 @@ def test_the_camera_falls_back_to_the_handle_when_the_socket_goes(served) -> Non
     detector.detect(frame(8, 8, 6), 0.5, 0.5)  # the open connection breaks: the handle answers
     detector.detect(frame(8, 8, 6), 0.5, 0.5)  # and keeps answering until the retry is due
     assert (detector.local_calls, handle.detect.calls) == (1, 2)
+
+
+def test_a_socket_file_removed_under_the_replica_is_made_again(served) -> None:
+    server, path, loop = served
+    os.unlink(path)  # a /tmp cleaner took it: new cameras could not connect
+    again = loop.run(server.start())
+    assert again != path and os.path.exists(again) and not Path(path).parent.exists()
+    assert len(DetectorSocketClient(again, timeout_s=10).detect(frame(8, 8, 7), 0.5, 0.5)) == 1
