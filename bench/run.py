@@ -184,7 +184,7 @@ def kept_sections(previous: str, names: set[str]) -> dict[str, Kept]:
     sections = {parts[i]: parts[i + 1] for i in range(1, len(parts) - 1, 2)}
     rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| \[(\S+)\]\(#\S+\) \|.*$",
                                                         previous, re.M)}
-    return {name: Kept(name, rows[name], sections[name].rstrip("\n"))
+    return {name: Kept(name, rows[name], sections[name].strip("\n"))  # render adds the gaps
             for name in names if name in sections and name in rows}
 
 

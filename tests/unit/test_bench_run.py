@@ -99,3 +99,6 @@ def test_a_rerun_of_one_bench_keeps_the_others_sections(fake_benches: Path) -> N
     assert "### Fake\n\n| x | 1.00 |" in text  # kept from the first run
     assert "| [fake_ok](#fake_ok) | ok |" in text and "| [fake_fails](#fake_fails) |" in text
     assert text.count("## fake_ok\n") == 1 and "This run: fake_fails" in text
+    again = render(rerun, started=when, minutes=0.5, full=False, load_start=(1.0, 2.0, 3.0),
+                   load_end=(1.5, 2.0, 3.0), kept=kept_sections(text, {"fake_ok"}))
+    assert again == text  # keeping a section twice adds no blank lines
