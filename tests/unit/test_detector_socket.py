@@ -10,12 +10,13 @@ import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pytest
 
-from iris.actors.camera import ServeDetector
+from iris.actors.camera import SOCKET_RETRY_S, ServeDetector
 from iris.detector_socket import (
     REQUEST,
     DetectorSocketClient,
@@ -150,37 +151,50 @@ class Handle:
         self.detect = Method(Detections.empty())
 
 
-def test_the_camera_sends_frames_to_the_socket_its_host_has(served) -> None:
-    server, path, _ = served
-    handle = Handle({"available": True, "local_socket": {"path": path,
-                                                         "host": socket.gethostname()}})
+def camera(path: str, host: str | None = None) -> tuple[ServeDetector, Handle]:
+    """A camera's detector client whose handle's `info()` names ``path`` on ``host``."""
+    handle = Handle({"available": True,
+                     "local_socket": {"path": path, "host": host or socket.gethostname()}})
     detector = ServeDetector(handle)  # type: ignore[arg-type]
     detector.info()
+    return detector, handle
+
+
+def test_the_camera_sends_frames_to_the_socket_its_host_has(served) -> None:
+    server, path, _ = served
+    detector, handle = camera(path)
     assert len(detector.detect(frame(8, 8, 4), 0.5, 0.5)) == 1
     assert (detector.local_calls, handle.detect.calls, server.requests) == (1, 0, 1)
 
 
 def test_the_camera_ignores_another_hosts_socket(served) -> None:
     _, path, _ = served
-    handle = Handle({"available": True, "local_socket": {"path": path, "host": "elsewhere"}})
-    detector = ServeDetector(handle)  # type: ignore[arg-type]
-    detector.info()
+    detector, handle = camera(path, host="elsewhere")
     detector.detect(frame(8, 8, 5), 0.5, 0.5)
     assert (detector.local_calls, handle.detect.calls) == (0, 1)
 
 
-def test_the_camera_falls_back_to_the_handle_when_the_socket_goes(served) -> None:
+def test_the_camera_falls_back_to_the_handle_and_finds_the_new_socket(served, monkeypatch) -> None:
     server, path, loop = served
-    handle = Handle({"available": True, "local_socket": {"path": path,
-                                                         "host": socket.gethostname()}})
-    detector = ServeDetector(handle)  # type: ignore[arg-type]
-    detector.info()
+    clock = [1000.0]
+    monkeypatch.setattr("iris.actors.camera.time", SimpleNamespace(monotonic=lambda: clock[0]))
+    detector, handle = camera(path)
     detector.detect(frame(8, 8, 6), 0.5, 0.5)
-    loop.loop.call_soon_threadsafe(server.close)
+    loop.loop.call_soon_threadsafe(server.close)  # the replica went away
     loop.run(asyncio.sleep(0))
     detector.detect(frame(8, 8, 6), 0.5, 0.5)  # the open connection breaks: the handle answers
     detector.detect(frame(8, 8, 6), 0.5, 0.5)  # and keeps answering until the retry is due
     assert (detector.local_calls, handle.detect.calls) == (1, 2)
+
+    restarted = DetectorSocketServer(echo_detect)  # Serve started another replica
+    handle.info.answer = {"available": True, "local_socket": {
+        "path": loop.run(restarted.start()), "host": socket.gethostname()}}
+    clock[0] += SOCKET_RETRY_S + 1
+    detector.detect(frame(8, 8, 6), 0.5, 0.5)  # retry due: asks info() again, uses its socket
+    assert (detector.local_calls, handle.detect.calls, restarted.requests) == (2, 2, 1)
+    detector._local.close()  # type: ignore[union-attr]
+    loop.loop.call_soon_threadsafe(restarted.close)
+    wait_for(lambda: restarted.connections == 0, 10, what="connections closed")
 
 
 def test_a_socket_file_removed_under_the_replica_is_made_again(served) -> None:
