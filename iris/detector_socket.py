@@ -1,13 +1,13 @@
 """Detection calls from cameras to a Detector replica on the same host, over a UNIX socket.
 
-A Serve handle call costs the calling camera about 6 ms of CPU and the replica about 7 ms for
-each frame (the router, a streaming call that may reject, two result objects), against ~0.2 ms
-for writing the same 300 KiB frame to a local socket; at five detections a second per camera that
-difference is most of what Iris costs beyond decode and inference (`bench/pipeline_bench.py`).
-So a replica also listens on a socket in a private (0700) folder of its host's temp dir and says
-where in `info()`; a camera on that host sends its frames there and still falls back to the Serve
-handle whenever the socket is not there or fails. Frames from both paths meet in the same
-`@serve.batch`, so batching across cameras is unchanged. No Ray here.
+A Serve handle call goes through the router thread, a streaming call that may reject and two
+result objects; measured in the pipeline bench at 8 cameras, it cost the camera 2.6 ms and the
+replica 1.4 ms more CPU per detection than writing the same 300 KiB frame to a local socket,
+which made Iris 1.35× the raw loop instead of 1.23× (`bench/pipeline_bench.py`, README
+"Performance"). So a replica also listens on a socket in a private (0700) folder of its host's
+temp dir and says where in `info()`; a camera on that host sends its frames there and falls back
+to the Serve handle whenever the socket is not there or fails. Frames from both paths meet in the
+same `@serve.batch`, so batching across cameras is unchanged. No Ray here.
 
 Wire format (little-endian), one request at a time per connection:
 - request: `REQUEST` header (magic, height, width, channels, conf, iou), then the frame's
@@ -44,6 +44,7 @@ FAILED = 0xFFFFFFFF
 #: Largest side a frame may have (the contract's 1920 px input, with room for crops).
 MAX_SIDE = 2048
 SOCKET_NAME = "detect.sock"
+FOLDER_PREFIX = "iris-detector-"
 
 Detect = Callable[[np.ndarray, float, float], Awaitable[Detections]]
 
@@ -73,7 +74,7 @@ class DetectorSocketServer:
         self._writers: set[asyncio.StreamWriter] = set()
         self._server: asyncio.AbstractServer | None = None
         self._folder: Path | None = None
-        self.requests = 0  # answered over the socket (the replica's `info()` reports it)
+        self.requests = 0  # answered over the socket, failures too (reported by `info()`)
 
     @property
     def connections(self) -> int:
@@ -90,7 +91,8 @@ class DetectorSocketServer:
             log.warning("detector socket %s is gone; listening on a new one", self.path)
             self.close()
         if self.path is None:
-            self._folder = Path(tempfile.mkdtemp(prefix="iris-detector-"))  # mode 0700
+            remove_abandoned(Path(tempfile.gettempdir()))
+            self._folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX))  # mode 0700
             path = self._folder / SOCKET_NAME
             self._server = await asyncio.start_unix_server(self._serve, path=str(path))
             os.chmod(path, 0o600)
@@ -139,6 +141,24 @@ class DetectorSocketServer:
         finally:
             self._writers.discard(writer)
             writer.close()
+
+
+def remove_abandoned(temp: Path) -> list[Path]:
+    """Remove the folders of replicas that died without `close()` (killed): their socket file is
+    there and refuses connections. A folder whose socket is not bound yet is left alone."""
+    removed = []
+    for folder in temp.glob(FOLDER_PREFIX + "*"):
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(str(folder / SOCKET_NAME))
+        except ConnectionRefusedError:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        except OSError:
+            pass  # not bound yet, not ours to enter, or gone
+        finally:
+            probe.close()
+    return removed
 
 
 class DetectorSocketClient:

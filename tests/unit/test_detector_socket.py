@@ -18,10 +18,13 @@ import pytest
 
 from iris.actors.camera import SOCKET_RETRY_S, ServeDetector
 from iris.detector_socket import (
+    FOLDER_PREFIX,
     REQUEST,
+    SOCKET_NAME,
     DetectorSocketClient,
     DetectorSocketServer,
     LocalCallFailed,
+    remove_abandoned,
 )
 from iris.types import Detections
 from tests.support.wait import wait_for
@@ -203,3 +206,18 @@ def test_a_socket_file_removed_under_the_replica_is_made_again(served) -> None:
     again = loop.run(server.start())
     assert again != path and os.path.exists(again) and not Path(path).parent.exists()
     assert len(DetectorSocketClient(again, timeout_s=10).detect(frame(8, 8, 7), 0.5, 0.5)) == 1
+
+
+def test_folders_of_killed_replicas_are_removed_and_live_ones_kept(served, tmp_path) -> None:
+    _, live_path, _ = served
+    dead = tmp_path / (FOLDER_PREFIX + "dead")
+    dead.mkdir()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as bound:
+        bound.bind(str(dead / SOCKET_NAME))  # bound, never listening: as a killed replica left it
+    starting = tmp_path / (FOLDER_PREFIX + "starting")
+    starting.mkdir()  # a replica between mkdtemp and bind
+    live = tmp_path / (FOLDER_PREFIX + "live")
+    live.mkdir()
+    os.symlink(live_path, live / SOCKET_NAME)  # answers connections
+    assert remove_abandoned(tmp_path) == [dead]
+    assert starting.exists() and live.exists() and not dead.exists()
