@@ -385,7 +385,7 @@ def render(args: argparse.Namespace, runs: list[Run], loop_s: float, presence_s:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cameras", default="8,12,16", help="camera counts, comma-separated")
+    parser.add_argument("--cameras", default="8,12,16,20", help="camera counts, comma-separated")
     parser.add_argument("--loops", type=int, default=3, help="measured loops per count")
     parser.add_argument("--idle-decode", default="keyframes",
                         choices=("all", "reduced", "keyframes"))
