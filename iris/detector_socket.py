@@ -149,13 +149,14 @@ def remove_abandoned(temp: Path) -> list[Path]:
     removed = []
     for folder in temp.glob(FOLDER_PREFIX + "*"):
         probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        probe.setblocking(False)  # runs on the replica's loop: a full backlog must not stall it
         try:
             probe.connect(str(folder / SOCKET_NAME))
         except ConnectionRefusedError:
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
         except OSError:
-            pass  # not bound yet, not ours to enter, or gone
+            pass  # not bound yet, busy (EAGAIN), not ours to enter, or gone
         finally:
             probe.close()
     return removed

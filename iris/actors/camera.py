@@ -53,7 +53,6 @@ class ServeDetector:
         self._handle = handle
         self._local: DetectorSocketClient | None = None
         self._retry_at: float | None = None
-        self.local_calls = 0
 
     def info(self) -> dict[str, Any]:
         info: dict[str, Any] = self._handle.info.remote().result(timeout_s=10)
@@ -74,7 +73,6 @@ class ServeDetector:
                 self._local.close()
                 self._local, self._retry_at = None, time.monotonic() + SOCKET_RETRY_S
             else:
-                self.local_calls += 1
                 return dets
         remote: Detections = self._handle.detect.remote(frame, conf, iou).result(
             timeout_s=DETECT_TIMEOUT_S)
