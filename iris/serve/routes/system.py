@@ -30,6 +30,7 @@ def system_info(user: CurrentUser, runtime: RuntimeDep, settings: SettingsDep,
     connection, webhook deliveries and failures)."""
     detector = runtime.detector_info()
     faces = runtime.face_index_info()
+    providers = detector.get("providers")  # the replica's own; asked here only without one
     return {
         "version": __version__,
         "python": sys.version.split()[0],
@@ -40,7 +41,7 @@ def system_info(user: CurrentUser, runtime: RuntimeDep, settings: SettingsDep,
             "detector_available": bool(detector.get("available")),
             "detector_reason": detector.get("reason"),
             "device": detector.get("device", "cpu"),
-            "onnx_providers": detector.get("providers", _onnx_providers()),
+            "onnx_providers": providers if providers is not None else _onnx_providers(),
             "faces_enabled": bool(faces.get("available", False)),
         },
         "models": {
@@ -72,6 +73,7 @@ def metrics(runtime: RuntimeDep, settings: SettingsDep, engine: EngineDep) -> Pl
 
 
 def _onnx_providers() -> list[str]:
+    """What this process's onnxruntime offers: importing it costs the Ingress about 20 MiB."""
     try:
         import onnxruntime
 
