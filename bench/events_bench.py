@@ -257,7 +257,7 @@ def run(args: argparse.Namespace) -> str:
     from iris.runner import deploy, shutdown, start_ray
 
     data_dir = Path(tempfile.mkdtemp(prefix="iris-bench-events-"))
-    manager = None
+    deployed = False
     try:
         settings: Settings = load_settings(data_dir=data_dir, port=free_port(), api_key=API_KEY,
                                            dashboard=False, ray_num_cpus=4)
@@ -285,7 +285,8 @@ def run(args: argparse.Namespace) -> str:
                 ray.shutdown()
         else:
             raise RuntimeError("Ray did not start in 3 attempts")
-        manager = deploy(settings)
+        deploy(settings)
+        deployed = True
         with httpx.Client(base_url=f"http://127.0.0.1:{settings.port}", timeout=120,
                           headers={"Authorization": f"Bearer {API_KEY}"}) as client:
             plans = query_plans(engine)
@@ -308,8 +309,8 @@ def run(args: argparse.Namespace) -> str:
                         sql=sql, plans=plans, throughput=throughput, clip_mib=args.clip_mib,
                         requests=args.requests)
     finally:
-        if manager is not None:
-            shutdown(manager)
+        if deployed:
+            shutdown()
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

@@ -50,6 +50,11 @@ def identity_file(identity_id: int, name: str) -> str:
     return f"{IDENTITIES}/{identity_id}/{name}"
 
 
+def pack_dir(root: Path | str, pack: str = "buffalo_l") -> Path:
+    """Where a face model pack's ONNX files live: ``<root>/models/<pack>``."""
+    return Path(root).expanduser() / MODELS / pack
+
+
 @dataclass(frozen=True)
 class Layout:
     """Paths under one data root. Relative forms (what the DB stores) come from `relative`."""

@@ -8,9 +8,12 @@ import signal
 import sys
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from iris import names
 from iris.layout import Layout
 from iris.settings import (
     API_KEY_FILE,
@@ -28,8 +31,6 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 log = logging.getLogger("iris.up")
 
-# Ray gives the head node this resource: managers and the ingress live there (ray_cluster.yaml).
-HEAD_ONLY = {"node:__internal_head__": 0.001}
 
 # On one box, CPU reservations only decide what may start: the Detector (1), Embedder (0.5)
 # and ingress (0.5) alone take a 2-core machine's 2 logical CPUs, and cameras (0.25 each) would
@@ -58,13 +59,29 @@ def check_exposure(settings: Settings) -> None:
 
 
 def check_notifications(settings: Settings) -> None:
-    """Refuse an `mqtt_url` or webhook Iris could never use, before anything starts."""
+    """Refuse an `mqtt_url` or webhook Iris could never use, before anything starts.
+
+    Checked in a child process: the notification code is large (its payloads are the API's
+    schemas, its cameras carry OpenCV zones), and the `iris up` driver, which lives as long as
+    Iris does, would hold it for nothing: 55 MiB (bench/idle_bench.py).
+    """
+    if not (settings.mqtt_url or settings.webhooks):
+        return
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as child:
+        refusal = child.submit(notify_settings_refusal, settings).result()
+    if refusal:
+        raise UnsafeSettings(refusal)
+
+
+def notify_settings_refusal(settings: Settings) -> str | None:
+    """Why these notification settings can never work, or None when they can."""
     from iris.notify import NotifyConfigError, check_notify_settings
 
     try:
         check_notify_settings(settings)
     except NotifyConfigError as exc:
-        raise UnsafeSettings(str(exc)) from None
+        return str(exc)
+    return None
 
 
 def require_ray_token_auth(environ: dict[str, str] | None = None) -> None:
@@ -120,67 +137,50 @@ def start_ray(settings: Settings, *, dashboard: bool | None = None) -> str | Non
     return url if with_dashboard or settings.ray_address else None
 
 
-def deploy(settings: Settings, dashboard_url: str | None = None, route_prefix: str = "/") -> Any:
-    """Create the WorkerManager, deploy the Serve app, start the cameras; returns the manager."""
-    from ray import serve
+def deploy(settings: Settings, dashboard_url: str | None = None, route_prefix: str = "/") -> None:
+    """Create the instance's actors, deploy the Serve app, start the cameras (iris/deploy.py).
 
-    from iris import names
-    from iris.actors.identity import IdentityManager
-    from iris.actors.manager import WorkerManager
-    from iris.actors.notifier import start_notifier
-    from iris.db.engine import make_engine
-    from iris.serve.app import build_app
-    from iris.serve.proxy_callback import CONTROLLER_OPTIONS
-
-    # The schema is created or upgraded here, once: every actor below only connects.
-    make_engine(settings.resolved_database_url).dispose()
-    identity = IdentityManager.options(  # type: ignore[attr-defined]
-        name=names.IDENTITY_MANAGER, namespace=settings.ray_namespace, get_if_exists=True,
-        resources=HEAD_ONLY,
-    ).remote(settings)
-    # Before the cameras, so each finds it (by name) when it starts; None when not configured.
-    try:
-        start_notifier(settings, HEAD_ONLY)
-    except Exception as exc:  # noqa: BLE001 - cameras record without notifications
-        log.warning("notifications not started: %s", exc)
-    # The WorkerManager holds the IdentityManager's handle: a named actor whose last handle is
-    # dropped is garbage-collected, and the manager lives as long as the instance.
-    manager = WorkerManager.options(  # type: ignore[attr-defined]
-        name=names.WORKER_MANAGER, namespace=settings.ray_namespace, get_if_exists=True,
-        resources=HEAD_ONLY,
-    ).remote(settings, identity)
-    # One HTTP proxy, on the head: the API binds to one loopback address behind nginx. The
-    # proxy closes live streams whose client stopped reading (iris/serve/proxy_guard.py).
-    serve.start(proxy_location="HeadOnly",
-                http_options={"host": settings.host, "port": settings.port},
-                controller_options=CONTROLLER_OPTIONS)
-    serve.run(build_app(settings, dashboard_url), name=settings.serve_app_name,
-              route_prefix=route_prefix)
-    import ray
-
-    ray.get(manager.reconcile.remote())
-    return manager
+    The work runs in a one-off Ray actor, killed after it, so the driver that then only waits
+    for Ctrl-C never loads the code of the actors, the API or the models: that was 60 MiB of
+    an idle Iris's memory (bench/idle_bench.py). The driver holds no handle of them either
+    (a handle loads its actor's class); `shutdown` ends them the same way.
+    """
+    in_one_off_actor("deploy_instance", settings, dashboard_url, route_prefix)
 
 
-def shutdown(manager: Any | None, stop_timeout_s: float = 30.0) -> None:
+def shutdown(stop_timeout_s: float = 30.0) -> None:
     """Stop cameras (within `stop_timeout_s`), Serve and Ray, leaving no Ray processes behind."""
     import ray
-    from ray import serve
 
-    if manager is not None:
-        try:
-            ray.get(manager.stop_all.remote(stop_timeout_s), timeout=stop_timeout_s + 5)
-        except Exception as exc:  # noqa: BLE001 - shutting down regardless
-            log.warning("stopping cameras failed: %s", exc)
-    if ray.is_initialized():
-        from iris.actors.notifier import stop_notifier
-
-        # After the cameras (their last events go out), before Ray: `offline`, not the will.
-        stop_notifier(ray.get_runtime_context().namespace)
     try:
-        serve.shutdown()
+        if ray.is_initialized():
+            namespace = ray.get_runtime_context().namespace
+            in_one_off_actor("stop_instance", namespace, stop_timeout_s)
+    except Exception as exc:  # noqa: BLE001 - shutting down regardless
+        log.warning("stopping Iris's actors failed: %s", exc)
     finally:
         ray.shutdown()
+
+
+class OneOff:
+    """The actor `in_one_off_actor` runs in (a task's pooled worker would stay with it all)."""
+
+    def call(self, function: str, *args: Any) -> Any:
+        from iris import deploy  # in this worker only: the driver never loads it
+
+        return getattr(deploy, function)(*args)
+
+
+def in_one_off_actor(function: str, *args: Any) -> Any:
+    """`iris.deploy.<function>(*args)` in a fresh actor on the head, killed once it returned."""
+    import ray
+
+    actor: Any = ray.remote(num_cpus=0)(OneOff)
+    worker = actor.options(resources=names.HEAD_ONLY).remote()
+    try:
+        return ray.get(worker.call.remote(function, *args))
+    finally:
+        ray.kill(worker, no_restart=True)
 
 
 def prepare_data_root(settings: Settings) -> None:
@@ -228,7 +228,6 @@ def run_forever(settings: Settings, *, demo: bool = False) -> int:
 
     catch_signals()
 
-    manager = None
     try:
         started = time.monotonic()
         if demo:  # before deploying, so the first reconcile starts it with the others
@@ -237,7 +236,7 @@ def run_forever(settings: Settings, *, demo: bool = False) -> int:
             ensure_demo_camera(settings)
         dashboard_url = start_ray(settings)
         catch_signals()  # ray.init installs its own SIGTERM handler that aborts the driver
-        manager = deploy(settings, dashboard_url)
+        deploy(settings, dashboard_url)
         print(f"Iris is up in {time.monotonic() - started:.1f}s", flush=True)
         for line in banner(settings, dashboard_url):
             print(line, flush=True)
@@ -245,7 +244,7 @@ def run_forever(settings: Settings, *, demo: bool = False) -> int:
         stop.wait()
         print("Stopping Iris…", flush=True)
     finally:
-        shutdown(manager, settings.stop_timeout_seconds)
+        shutdown(settings.stop_timeout_seconds)
         pid_file.unlink(missing_ok=True)
     print("Iris stopped.", flush=True)
     return 0

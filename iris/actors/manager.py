@@ -11,8 +11,9 @@ hold a shutdown hostage.
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import ray
@@ -29,6 +30,11 @@ from iris.settings import Settings
 
 log = logging.getLogger("iris.manager")
 
+#: Deploys the models not deployed yet; their handles by deployment name.
+StartModels = Callable[[Settings], dict[str, Any]]
+#: The deployments every camera gets a handle of.
+MODELS = frozenset({names.DETECTOR, names.EMBEDDER})
+
 #: Of a `stop_all` budget, the part kept for killing the cameras that did not stop and for
 #: persisting their status; the rest is each camera's share to stop cleanly.
 KILL_MARGIN_S = 2.0
@@ -38,13 +44,17 @@ class ActorLauncher:
     """The fleet's `CameraLauncher`: creates and kills `camera-<id>` actors.
 
     Runs inside the WorkerManager actor (each camera gets the manager's handle for its
-    heartbeats). Model and identity handles not given are looked up by name once.
+    heartbeats). The first camera deploys the models with `start_models`; the identity
+    handle, when not given, is looked up by name once.
     """
 
-    def __init__(self, settings: Settings, identity: Any, detector: Any, embedder: Any) -> None:
+    def __init__(self, settings: Settings, identity: Any, start_models: StartModels) -> None:
         self._settings = settings
         self._namespace = settings.ray_namespace
-        self._identity, self._detector, self._embedder = identity, detector, embedder
+        self._identity = identity
+        self._start_models = start_models
+        self._models: dict[str, Any] = {}  # deployment → handle, once deployed
+        self._models_lock = threading.Lock()  # one deployment of the models at a time
         self._handles: dict[int, Any] = {}  # actor handles
 
     def start(self, config: CameraConfig) -> None:
@@ -77,17 +87,19 @@ class ActorLauncher:
         """Hand over the handles of these cameras (a shutdown stops them all at once)."""
         return {cid: self._handles.pop(cid) for cid in camera_ids if cid in self._handles}
 
+    def models(self) -> dict[str, Any]:
+        """The model deployments' handles, deploying the models not deployed yet."""
+        with self._models_lock:
+            if not MODELS <= self._models.keys():
+                self._models = self._start_models(self._settings)
+            return self._models
+
     def _peers(self) -> tuple[Any, Any, Any]:
         """The Detector, Embedder and IdentityManager handles every camera gets."""
-        if self._detector is None or self._embedder is None:
-            from ray import serve
-
-            app = self._settings.serve_app_name
-            self._detector = serve.get_deployment_handle(names.DETECTOR, app_name=app)
-            self._embedder = serve.get_deployment_handle(names.EMBEDDER, app_name=app)
+        models = self.models()
         if self._identity is None:
             self._identity = ray.get_actor(names.IDENTITY_MANAGER, namespace=self._namespace)
-        return self._detector, self._embedder, self._identity
+        return models.get(names.DETECTOR), models.get(names.EMBEDDER), self._identity
 
     def _kill_leftover(self, name: str) -> None:
         try:
@@ -115,18 +127,18 @@ class WorkerManager:
 
     Args:
         settings: the instance's settings.
-        identity: the IdentityManager's handle (kept alive with the instance, and handed to
-            every camera); looked up by name when not given.
-        detector, embedder: the model deployments' handles for the cameras; looked up by
-            name (once) when not given.
+        identity: the IdentityManager's handle (handed to every camera); looked up by name
+            when not given.
+        start_models: deploys the model deployments not deployed yet and returns their
+            handles by name (`iris.serve.models.start_models`, given by `iris up`: the
+            actors sit below the Serve code).
     """
 
-    def __init__(self, settings: Settings, identity: Any = None, detector: Any = None,
-                 embedder: Any = None) -> None:
+    def __init__(self, settings: Settings, identity: Any, start_models: StartModels) -> None:
         self._settings = settings
-        self._identity = identity  # keeps the IdentityManager alive with the instance
+        self._identity = identity
         self._engine = connect(settings.resolved_database_url)
-        self._cameras = ActorLauncher(settings, identity, detector, embedder)
+        self._cameras = ActorLauncher(settings, identity, start_models)
         self._fleet = Fleet(self._engine, settings, self._cameras)
         self._retention = RetentionRunner(self._engine, settings).start()
 
@@ -143,6 +155,10 @@ class WorkerManager:
         # Any change of the row (a rename, new trigger labels, a delete) changes discovery.
         find_notifier(self._settings.ray_namespace).cameras_changed()
         return outcome
+
+    def start_models(self) -> None:
+        """Deploy the models now (the API needs one before any camera started them)."""
+        self._cameras.models()
 
     def stop_all(self, timeout_s: float | None = None) -> list[int]:
         """Stop every camera worker at once, within `timeout_s` (clean shutdown).

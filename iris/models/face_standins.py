@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from iris.models.faces import pack_dir
+from iris.layout import pack_dir
 
 if TYPE_CHECKING:
     import torch

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from iris.layout import pack_dir
 from iris.models.errors import ModelUnavailable
 from iris.models.face_types import FACE_DIM, FaceHit
 from iris.models.providers import choose_providers
@@ -26,11 +27,6 @@ MIN_DET_SIZE, MAX_DET_SIZE = 128, 1920
 
 class FaceUnavailable(ModelUnavailable):
     """Face features cannot run: the model pack is missing, unloadable or incomplete."""
-
-
-def pack_dir(root: Path | str, pack: str = "buffalo_l") -> Path:
-    """Where a pack's ONNX files live: ``<root>/models/<pack>``."""
-    return Path(root).expanduser() / "models" / pack
 
 
 def _session_options(threads: int) -> Any:

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from iris.layout import Layout
-from iris.models.faces import pack_dir
+from iris.layout import Layout, pack_dir
 from iris.models.manifest import Manifest, ModelFile
 from iris.settings import Settings
 

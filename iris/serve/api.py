@@ -18,8 +18,9 @@ from starlette.responses import Response
 from iris import __version__
 from iris.db.engine import make_engine
 from iris.serve.deps import require_auth
+from iris.serve.errors import CameraNotRunning, ServiceUnavailable
 from iris.serve.routes import api_router, docs, health, keys
-from iris.serve.runtime import CameraNotRunning, OfflineRuntime, Runtime, ServiceUnavailable
+from iris.serve.runtime import OfflineRuntime, Runtime
 from iris.serve.security import install as install_guards
 from iris.settings import Settings
 

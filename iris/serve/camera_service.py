@@ -16,7 +16,8 @@ from sqlmodel import Session
 
 from iris.db import cameras as db
 from iris.db.tables import Camera
-from iris.serve.runtime import Runtime, ServiceUnavailable
+from iris.serve.errors import ServiceUnavailable
+from iris.serve.runtime import Runtime
 from iris.serve.schemas.cameras import TUNING_FIELDS
 
 log = logging.getLogger("iris.cameras")

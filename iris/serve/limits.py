@@ -11,10 +11,13 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from fastapi import HTTPException, status
 
-from iris.serve.auth import Principal
+if TYPE_CHECKING:
+    from iris.serve.auth import Principal
+
 
 LIVE_RETRY_AFTER_S = 5
 

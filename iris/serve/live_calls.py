@@ -21,7 +21,7 @@ from ray.exceptions import RayActorError
 
 from iris import names
 from iris.live.push import CONNECT_S, TOKEN_BYTES, PushListener
-from iris.serve.runtime import CameraNotRunning, ServiceUnavailable
+from iris.serve.errors import CameraNotRunning, ServiceUnavailable
 
 if TYPE_CHECKING:
     from iris.live.overlay import Overlay

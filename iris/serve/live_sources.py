@@ -12,10 +12,10 @@ from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Protocol
 
 from iris.live.types import LiveUnavailable
+from iris.serve.errors import CAMERA_NOT_RUNNING, CameraNotRunning
 from iris.serve.live import Fetch
 from iris.serve.mse import MseSource
 from iris.serve.overlays import FetchOverlay
-from iris.serve.runtime import CAMERA_NOT_RUNNING, CameraNotRunning
 
 if TYPE_CHECKING:
     from iris.live.overlay import Overlay

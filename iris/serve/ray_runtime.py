@@ -1,8 +1,9 @@
 """`Runtime` over Ray: the one place where a route's call reaches an actor or a deployment.
 
-The Detector and Embedder handles are the ones `build_app` binds into the Ingress; named actors
-(the WorkerManager, cameras, the IdentityManager, the HLS session manager) are looked up by
-name (`iris.names`) on each use, so the ingress survives their restarts. Every actor error and
+The Detector and Embedder are found once the WorkerManager deployed them (with the first
+camera, iris/serve/models.py); named actors (the WorkerManager, cameras, the IdentityManager,
+the HLS session manager) are looked up by name (`iris.names`) on each use, so the ingress
+survives their restarts. Every actor error and
 timeout becomes `ServiceUnavailable` here (logged with its cause), except the identity layer's
 own refusals (`IdentityNotFound`, `ValueError`), which pass through unwrapped.
 """
@@ -23,16 +24,17 @@ from starlette.concurrency import run_in_threadpool
 from iris import names
 from iris.identity import IdentityNotFound, OpResult
 from iris.messages import CameraState, RecordResult
-from iris.serve.live_calls import CameraCalls
-from iris.serve.runtime import (
+from iris.serve.errors import (
     HLS_NOT_RESPONDING,
     IDENTITY_RESTARTED,
     RECORD_FAILED,
     RETRY_AFTER_S,
     CameraNotRunning,
-    OfflineRuntime,
     ServiceUnavailable,
 )
+from iris.serve.live_calls import CameraCalls
+from iris.serve.model_handles import STANDBY_REASON, model_handle
+from iris.serve.runtime import OfflineRuntime
 from iris.settings import Settings
 
 if TYPE_CHECKING:
@@ -61,19 +63,15 @@ class RayRuntime:
 
     Args:
         settings: the instance's settings (namespace, app name, HLS).
-        detector: the Detector deployment's handle, as `build_app` bound it.
-        embedder: the Embedder deployment's handle, as `build_app` bound it.
         fallback: runs identity corrections in-process while no IdentityManager runs.
         dashboard_url: the Ray dashboard, when one runs.
     """
 
-    def __init__(self, settings: Settings, *, detector: DeploymentHandle,
-                 embedder: DeploymentHandle, fallback: OfflineRuntime,
+    def __init__(self, settings: Settings, *, fallback: OfflineRuntime,
                  dashboard_url: str | None = None) -> None:
         self._settings = settings
         self._namespace = settings.ray_namespace
-        self._detector = detector
-        self._embedder = embedder
+        self._models: dict[str, DeploymentHandle] = {}  # by deployment, once deployed
         self._fallback = fallback
         self._dashboard_url = dashboard_url
         self._hls: Any | None = None
@@ -156,12 +154,39 @@ class RayRuntime:
         return result
 
     # ------------------------------------------------------------------ models
+    def _model(self, deployment: str) -> DeploymentHandle | None:
+        """The model's handle once it is deployed (kept: it outlives replica restarts)."""
+        handle = self._models.get(deployment)
+        if handle is None:
+            handle = model_handle(self._settings, deployment)
+            if handle is not None:
+                self._models[deployment] = handle
+        return handle
+
+    async def _started_model(self, deployment: str) -> DeploymentHandle:
+        """The model's handle, asking the WorkerManager to deploy the models first if need be."""
+        handle = self._model(deployment)
+        if handle is not None:
+            return handle
+        manager = self._named(names.WORKER_MANAGER)
+        if manager is None:
+            raise RuntimeError(f"no {names.WORKER_MANAGER} actor to start the models")
+        await asyncio.wait_for(manager.start_models.remote(), CALL_TIMEOUT_S)
+        handle = self._model(deployment)
+        if handle is None:
+            raise RuntimeError(f"{deployment} not deployed")
+        return handle
+
     def detector_info(self) -> dict[str, Any]:
         fetched_at, info = self._detector_info
         if info and time.monotonic() - fetched_at < INFO_TTL_S:
             return info
+        detector = self._model(names.DETECTOR)
+        if detector is None:
+            return {"available": False, "backend": self._settings.detector_backend,
+                    "status": "standby", "reason": STANDBY_REASON}
         try:
-            info = self._detector.info.remote().result(timeout_s=INFO_TIMEOUT_S)
+            info = detector.info.remote().result(timeout_s=INFO_TIMEOUT_S)
         except Exception as exc:  # noqa: BLE001 - reported as unavailable, never a 500
             log.warning("detector deployment not reachable: %s", exc)
             return {"available": False, "backend": self._settings.detector_backend,
@@ -177,9 +202,13 @@ class RayRuntime:
         info: dict[str, Any] = {"available": False, "status": "unavailable", "count": 0}
         identity = self._named(names.IDENTITY_MANAGER)
         try:
-            faces = self._embedder.info.remote().result(timeout_s=INFO_TIMEOUT_S)
-            info["available"] = bool(faces.get("faces_available"))
-            info["reason"] = faces.get("reason")
+            embedder = self._model(names.EMBEDDER)
+            if embedder is None:
+                info["reason"] = STANDBY_REASON
+            else:
+                faces = embedder.info.remote().result(timeout_s=INFO_TIMEOUT_S)
+                info["available"] = bool(faces.get("faces_available"))
+                info["reason"] = faces.get("reason")
             if identity is not None:
                 stats = ray.get(identity.stats.remote(), timeout=INFO_TIMEOUT_S)
                 info["status"] = "ready"
@@ -193,12 +222,13 @@ class RayRuntime:
 
     async def detect_faces(self, image: np.ndarray) -> list[FaceHit]:
         try:
-            info = await asyncio.wait_for(self._embedder.info.remote(), MODEL_TIMEOUT_S)
+            embedder = await self._started_model(names.EMBEDDER)
+            info = await asyncio.wait_for(embedder.info.remote(), MODEL_TIMEOUT_S)
             if not info.get("faces_available"):
                 reason = info.get("reason") or "no face models are loaded"
                 raise ServiceUnavailable(f"Face recognizer unavailable: {reason}")
             hits: list[FaceHit] = await asyncio.wait_for(
-                self._embedder.faces.remote(image), MODEL_TIMEOUT_S)
+                embedder.faces.remote(image), MODEL_TIMEOUT_S)
         except ServiceUnavailable:
             raise
         except Exception as exc:  # noqa: BLE001 - replica down, timeout or models failing

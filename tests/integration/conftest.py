@@ -54,10 +54,12 @@ def extra_instance(base: IrisInstance, name: str, **overrides: object) -> Iterat
     from ray import serve
 
     from iris.runner import deploy
+    from iris.serve.models import stop_models
 
     settings = load_settings(**{**base.settings.model_dump(), "ray_namespace": name,
                                 "serve_app_name": name, **overrides})
-    manager = deploy(settings, route_prefix=f"/{name}")
+    deploy(settings, route_prefix=f"/{name}")
+    manager = ray.get_actor(names.WORKER_MANAGER, namespace=name)
     instance = IrisInstance(settings, f"{base.base_url}/{name}", manager)
     try:
         yield instance
@@ -66,6 +68,7 @@ def extra_instance(base: IrisInstance, name: str, **overrides: object) -> Iterat
         ray.kill(manager, no_restart=True)
         ray.kill(ray.get_actor(names.IDENTITY_MANAGER, namespace=name), no_restart=True)
         serve.delete(name)
+        stop_models(settings)
 
 
 @pytest.fixture(scope="session")
@@ -88,12 +91,13 @@ def iris(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IrisInstance]:
     )
     ray.init(address="local", namespace=settings.ray_namespace, num_cpus=8,
              include_dashboard=False, log_to_driver=False)
-    manager = deploy(settings)
+    deploy(settings)
+    manager = ray.get_actor(names.WORKER_MANAGER, namespace=settings.ray_namespace)
     instance = IrisInstance(settings, f"http://127.0.0.1:{settings.port}", manager)
     try:
         yield instance
     finally:
-        shutdown(manager)
+        shutdown()
 
 
 @pytest.fixture(scope="module")

@@ -103,7 +103,8 @@ def test_one_event_per_presence_and_car_ignored(standin, servers, tmp_path) -> N
 
 def test_batches_across_cameras_and_conf_change_is_local(standin, servers) -> None:
     cameras = [add_camera(standin, f"Batch {i}", servers["person"].url) for i in range(4)]
-    detector = serve.get_deployment_handle(names.DETECTOR, app_name=standin.settings.serve_app_name)
+    app = names.model_app(standin.settings.serve_app_name, names.DETECTOR)
+    detector = serve.get_deployment_handle(names.DETECTOR, app_name=app)
 
     def batched() -> bool:
         sizes = detector.info.remote().result(timeout_s=10)["batch_sizes"]

@@ -1,6 +1,6 @@
 """`iris up` on a fresh data dir fetches its models from a mirror on loopback before it starts,
-and the detector is available; a second start downloads nothing; offline it says so in one line
-and starts with the motion fallback.
+and the weights are in place (the detector loads them with the first camera); a second start
+downloads nothing; offline it says so in one line and starts with the motion fallback.
 """
 
 from __future__ import annotations
@@ -11,15 +11,19 @@ import pytest
 
 from iris.models.face_standins import build_face_pack
 from iris.models.standins import build_standin_detector
+from iris.serve.model_handles import STANDBY_REASON
 from tests.integration.iris_process import IrisProcess
 from tests.support.model_mirror import ModelMirror, manifest_for, write_manifest, zip_pack
 
 pytestmark = pytest.mark.integration
 
 
-def detector_available(iris: IrisProcess) -> bool:
+def detector_ready(iris: IrisProcess) -> bool:
+    """The weights are in place and the detector waits for a camera to load them."""
     with iris.client() as client:
-        return bool(client.get("/api/system").json()["backend"]["detector_available"])
+        body = client.get("/api/system").json()
+    return bool(body["models"]["yolo_present"]) and body["backend"]["detector_reason"] == (
+        STANDBY_REASON)
 
 
 def test_first_start_fetches_models_and_the_second_fetches_nothing(tmp_path: Path) -> None:
@@ -35,7 +39,7 @@ def test_first_start_fetches_models_and_the_second_fetches_nothing(tmp_path: Pat
                            IRIS_MODELS_MANIFEST=str(manifest), IRIS_MODELS_AUTO_FETCH="true")
         iris.start()
         try:
-            assert detector_available(iris)
+            assert detector_ready(iris)
         finally:
             iris.stop()
         asked = len(mirror.state.requests)
@@ -43,7 +47,7 @@ def test_first_start_fetches_models_and_the_second_fetches_nothing(tmp_path: Pat
 
         iris.start()
         try:
-            assert detector_available(iris)
+            assert detector_ready(iris)
         finally:
             iris.stop()
         assert len(mirror.state.requests) == asked
@@ -55,7 +59,7 @@ def test_offline_start_is_one_line_and_uses_motion(tmp_path: Path) -> None:
                        IRIS_MODELS_AUTO_FETCH="true")
     iris.start()
     try:
-        assert not detector_available(iris)
+        assert not detector_ready(iris)
     finally:
         iris.stop()
     lines = [line for line in log.read_text().splitlines()

@@ -16,7 +16,7 @@ from iris.actors.hls import EnsureResult
 from iris.identity import OpResult
 from iris.messages import CameraState, RecordResult
 from iris.models.face_types import FaceHit
-from iris.serve.runtime import CameraNotRunning
+from iris.serve.errors import CameraNotRunning
 
 
 def _answer(value: Any) -> Any:

@@ -20,9 +20,9 @@ from iris.actors.hls import SEGMENT_PATTERN, EnsureResult
 from iris.db.tables import Camera
 from iris.media import PathEscapesRoot, contained
 from iris.serve.deps import CurrentUser, RuntimeDep, SessionDep, SettingsDep
+from iris.serve.errors import ServiceUnavailable
 from iris.serve.limits import PrincipalSessions, principal_key
 from iris.serve.lookup import get_or_404
-from iris.serve.runtime import ServiceUnavailable
 from iris.serve.schemas.ids import IdPath
 from iris.settings import Settings
 

@@ -12,12 +12,12 @@ from starlette.concurrency import run_in_threadpool
 from iris.db.tables import Camera
 from iris.recording.manual import open_manual
 from iris.serve.deps import CurrentUser, EngineDep, RuntimeDep, SessionDep, SettingsDep
+from iris.serve.errors import CameraNotRunning, ServiceUnavailable
 from iris.serve.live import BOUNDARY, LiveStreamResponse, live_hub
 from iris.serve.live_sources import jpeg_fetch
 from iris.serve.lookup import exists_or_404, get_or_404
 from iris.serve.placeholder import no_signal_jpeg
 from iris.serve.relay import RelaySpec, live_response
-from iris.serve.runtime import CameraNotRunning, ServiceUnavailable
 from iris.serve.schemas.ids import IdPath
 from iris.serve.schemas.live import RecordStarted, RecordStop, RecordStopped
 

@@ -16,6 +16,7 @@ from iris.db.tables import Camera
 from iris.live.types import LiveInit, LiveUnavailable
 from iris.serve import mse, overlays
 from iris.serve.deps import CurrentUser, EngineDep, RuntimeDep, SettingsDep
+from iris.serve.errors import CameraNotRunning
 from iris.serve.limits import LIVE_RETRY_AFTER_S
 from iris.serve.live import LiveStreamResponse
 from iris.serve.live_sources import mse_source, overlay_fetch
@@ -23,7 +24,7 @@ from iris.serve.lookup import exists_or_404
 from iris.serve.mse import MseHub
 from iris.serve.overlays import OverlayHub
 from iris.serve.relay import RelaySpec, live_response
-from iris.serve.runtime import CameraNotRunning, Runtime
+from iris.serve.runtime import Runtime
 from iris.serve.schemas.ids import IdPath
 from iris.serve.schemas.live_mse import MseInfo
 

@@ -21,8 +21,9 @@ from iris.db import people as db
 from iris.db.tables import FaceEmbedding, Person
 from iris.models.face_types import FaceHit
 from iris.serve.deps import RootDep, RuntimeDep, SessionDep
+from iris.serve.errors import ServiceUnavailable
 from iris.serve.lookup import get_or_404, require_confirmed, stored_jpeg
-from iris.serve.runtime import Runtime, ServiceUnavailable
+from iris.serve.runtime import Runtime
 from iris.serve.schemas.common import BulkDelete, ClearAll, DeleteResult
 from iris.serve.schemas.ids import IdPath
 from iris.serve.schemas.people import (

@@ -11,7 +11,7 @@ from fastapi.responses import PlainTextResponse
 
 from iris import __version__
 from iris.gpu import gpu_memory
-from iris.models.faces import pack_dir
+from iris.layout import pack_dir
 from iris.notify.metrics import notify_series
 from iris.notify.system_view import notifications_view
 from iris.serve.deps import CurrentUser, EngineDep, RuntimeDep, SettingsDep

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from iris.db.tables import Camera, Event
 from iris.messages import CameraState
-from iris.serve.runtime import ServiceUnavailable
+from iris.serve.errors import ServiceUnavailable
 from tests.support.factories import event_row
 from tests.support.runtime import FakeRuntime
 from tests.unit.serve.conftest import engine_of, make_client

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from iris.actors.hls import EnsureResult
-from iris.serve.runtime import HLS_NOT_RESPONDING, RETRY_AFTER_S, ServiceUnavailable
+from iris.serve.errors import HLS_NOT_RESPONDING, RETRY_AFTER_S, ServiceUnavailable
 from tests.support.runtime import FakeRuntime
 from tests.unit.serve.conftest import make_client
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from iris import names
 from iris.db.tables import Identity
 from iris.identity import IdentityNotFound, OpResult
-from iris.serve.runtime import IDENTITY_RESTARTED, ServiceUnavailable
+from iris.serve.errors import IDENTITY_RESTARTED, ServiceUnavailable
 from tests.support.factories import camera_row, identity_row, sighting_row
 from tests.support.runtime import FakeRuntime
 from tests.unit.serve.conftest import engine_of, make_client

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from iris.messages import RecordResult
+from iris.serve.errors import RECORD_FAILED, ServiceUnavailable
 from iris.serve.placeholder import no_signal_jpeg
 from iris.serve.routes.live import SNAPSHOT_WAIT_S
-from iris.serve.runtime import RECORD_FAILED, ServiceUnavailable
 from tests.support.factories import camera_row
 from tests.support.runtime import FakeRuntime
 from tests.unit.serve.conftest import engine_of

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from iris.db.tables import Event, FaceEmbedding, Person
 from iris.models.face_types import FaceHit
-from iris.serve.runtime import FACES_NOT_RUNNING, ServiceUnavailable
+from iris.serve.errors import FACES_NOT_RUNNING, ServiceUnavailable
 from tests.support.factories import camera_row, event_row, person_row, unit_vector
 from tests.support.runtime import FakeRuntime
 from tests.unit.serve.conftest import engine_of, make_client
