@@ -304,7 +304,8 @@ def render(args: argparse.Namespace, baseline: Phase, tuned: Phase, iris: list[P
         n = len(iris) - 1
         rows.append((f"mean per camera (0 → {n})", f"{(last.cores - idle.cores) / n:.3f}",
                      f"{(last.pss_total - idle.pss_total) / n / MIB:.0f}"))
-        lines += ["Per added camera:", "",
+        lines += ["Per added camera (the first one also starts the Detector and Embedder "
+                  "replicas):", "",
                   table(["step", "cores added", "PSS MiB added"], rows), ""]
     labels = sorted(set(idle.cpu.by_label) | set(idle.pss),
                     key=lambda label: -idle.cpu.by_label.get(label, 0.0))
