@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -28,6 +30,10 @@ RAY_AUTH_ENV = {"RAY_AUTH_MODE": "token"}
 #: The gateway's proof as an nginx line, kept beside the secret for `include` in the vhost.
 GATEWAY_INCLUDE_FILE = "nginx-gateway.conf"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+#: How long `iris up` waits for its port. An Iris killed while clients were connected leaves
+#: the port in TIME_WAIT for 60 s (Linux), and Serve's proxy binds without SO_REUSEADDR:
+#: without the wait a restart after a crash failed with "Failed to bind" until then.
+PORT_WAIT_S = 75.0
 
 log = logging.getLogger("iris.up")
 
@@ -82,6 +88,33 @@ def notify_settings_refusal(settings: Settings) -> str | None:
     except NotifyConfigError as exc:
         return str(exc)
     return None
+
+
+def wait_for_port(host: str, port: int, timeout_s: float = PORT_WAIT_S) -> None:
+    """Return once ``host:port`` can be bound the way Serve's proxy binds it.
+
+    Raises `UnsafeSettings` when it cannot be within ``timeout_s``, or cannot be at all.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    deadline = time.monotonic() + timeout_s
+    waiting = False
+    while True:
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as probe:
+                probe.bind((host, port))
+            return
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise UnsafeSettings(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        if time.monotonic() >= deadline:
+            raise UnsafeSettings(
+                f"{host}:{port} is in use: another program listens there (set `port`), or the "
+                f"connections of an Iris that stopped did not close within {timeout_s:.0f} s")
+        if not waiting:
+            print(f"waiting for {host}:{port}: the connections of an Iris that stopped are "
+                  "still closing…", flush=True)
+            waiting = True
+        time.sleep(0.5)
 
 
 def require_ray_token_auth(environ: dict[str, str] | None = None) -> None:
@@ -234,6 +267,7 @@ def run_forever(settings: Settings, *, demo: bool = False) -> int:
             from iris.demo import ensure_demo_camera
 
             ensure_demo_camera(settings)
+        wait_for_port(settings.host, settings.port)
         dashboard_url = start_ray(settings)
         catch_signals()  # ray.init installs its own SIGTERM handler that aborts the driver
         deploy(settings, dashboard_url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from iris.runner import (
     check_exposure,
     prepare_data_root,
     require_ray_token_auth,
+    wait_for_port,
     write_gateway_include,
 )
 from iris.settings import ensure_api_key, ensure_gateway_secret, load_settings
@@ -98,3 +100,28 @@ def test_ray_runs_only_with_token_auth() -> None:
     assert env["RAY_AUTH_MODE"] == "token"
     with pytest.raises(UnsafeSettings, match="token authentication"):
         require_ray_token_auth({"RAY_AUTH_MODE": "disabled"})
+
+
+def test_iris_up_waits_for_its_port_and_says_who_holds_it() -> None:
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        with pytest.raises(UnsafeSettings, match=f"127.0.0.1:{port} is in use"):
+            wait_for_port("127.0.0.1", port, timeout_s=0.2)
+    wait_for_port("127.0.0.1", port, timeout_s=0)  # released: returns at once
+
+
+def test_a_port_left_in_time_wait_by_a_killed_server_is_waited_for() -> None:
+    """What a crash with a client connected leaves: Serve's proxy could not bind for 60 s."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = server.accept()
+    accepted.close()  # the server's side closes first: its port goes to TIME_WAIT
+    assert client.recv(1) == b""
+    client.close()
+    with pytest.raises(UnsafeSettings, match="did not close within"):
+        wait_for_port("127.0.0.1", port, timeout_s=0.2)
