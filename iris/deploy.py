@@ -53,10 +53,11 @@ def deploy_instance(settings: Settings, dashboard_url: str | None, route_prefix:
     serve.start(proxy_location="HeadOnly",
                 http_options={"host": settings.host, "port": settings.port},
                 controller_options=CONTROLLER_OPTIONS)
-    serve.run(build_app(settings, dashboard_url), name=settings.serve_app_name,
-              route_prefix=route_prefix)
+    # Before the API answers: from then on a new camera may deploy them itself.
     if deployed_models(settings):  # a cluster kept them from an earlier `iris up`
         start_models(settings, redeploy=True)  # with these settings; cameras start them else
+    serve.run(build_app(settings, dashboard_url), name=settings.serve_app_name,
+              route_prefix=route_prefix)
     ray.get(manager.reconcile.remote())
 
 
