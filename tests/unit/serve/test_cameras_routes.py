@@ -122,3 +122,19 @@ def test_a_rename_republishes_discovery_without_restarting_the_worker(
     assert client.put(f"/api/cameras/{camera_id}", json={"name": "Gate"}).status_code == 200
     assert runtime.called("notify_cameras_changed") == [()]
     assert runtime.called("sync_camera") == []
+
+
+@pytest.mark.parametrize("weights", [True, False])
+def test_the_camera_form_hears_of_a_detector_on_standby_by_its_weights(
+        tmp_path: Path, weights: bool) -> None:
+    """No camera yet, no detector loaded: the first camera will detect if its weights are there."""
+    from iris.serve.model_handles import STANDBY_REASON
+
+    model = tmp_path / "yolo11n.onnx"
+    if weights:
+        model.write_bytes(b"onnx")
+    standby = {"available": False, "status": "standby", "reason": STANDBY_REASON}
+    with make_client(tmp_path, FakeRuntime(detector=standby), detector_model=model) as client:
+        body = client.get("/api/cameras/detect/classes").json()
+    assert body["available"] is weights
+    assert body["reason"] == STANDBY_REASON
