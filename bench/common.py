@@ -65,11 +65,12 @@ def matching(processes: Iterable[psutil.Process], *needles: str) -> list[psutil.
     return found
 
 
-_RAY_TITLE = re.compile(r"^ray::([A-Za-z_][\w:]*)")
+_RAY_TITLE = re.compile(r"^ray::([A-Za-z_][\w:-]*)")
 
 
 def process_label(process: psutil.Process) -> str:
-    """A short, stable name: `ray::CameraActor`, `ray::ServeReplica:iris:Detector`, `raylet`."""
+    """A short, stable name: `ray::CameraActor`, `ray::ServeReplica:iris-detector:Detector`,
+    `raylet`."""
     try:
         line = process.cmdline()
         name = process.name()
