@@ -21,6 +21,8 @@ DETECTOR = "Detector"
 """The shared YOLO deployment."""
 EMBEDDER = "Embedder"
 """The shared face + appearance deployment."""
+MODELS = (DETECTOR, EMBEDDER)
+"""The model deployments: every camera gets a handle of each; each is a Serve app of its own."""
 INGRESS = "Ingress"
 """The FastAPI deployment serving the API and the web app."""
 

@@ -32,8 +32,6 @@ log = logging.getLogger("iris.manager")
 
 #: Deploys the models not deployed yet; their handles by deployment name.
 StartModels = Callable[[Settings], dict[str, Any]]
-#: The deployments every camera gets a handle of.
-MODELS = frozenset({names.DETECTOR, names.EMBEDDER})
 
 #: Of a `stop_all` budget, the part kept for killing the cameras that did not stop and for
 #: persisting their status; the rest is each camera's share to stop cleanly.
@@ -90,7 +88,7 @@ class ActorLauncher:
     def models(self) -> dict[str, Any]:
         """The model deployments' handles, deploying the models not deployed yet."""
         with self._models_lock:
-            if not MODELS <= self._models.keys():
+            if not set(names.MODELS) <= self._models.keys():
                 self._models = self._start_models(self._settings)
             return self._models
 

@@ -11,8 +11,6 @@ from ray.serve.handle import DeploymentHandle
 from iris import names
 from iris.settings import Settings
 
-MODELS = (names.DETECTOR, names.EMBEDDER)
-
 #: What the API says about a model that is not deployed yet.
 STANDBY_REASON = "standby: the models load when the first camera starts"
 
@@ -29,4 +27,4 @@ def model_handle(settings: Settings, deployment: str) -> DeploymentHandle | None
 def deployed_models(settings: Settings) -> set[str]:
     """The model deployments whose app Serve has (running or still starting)."""
     apps = serve.status().applications
-    return {d for d in MODELS if names.model_app(settings.serve_app_name, d) in apps}
+    return {d for d in names.MODELS if names.model_app(settings.serve_app_name, d) in apps}

@@ -18,7 +18,7 @@ from ray.serve.handle import DeploymentHandle
 from iris import names
 from iris.serve.detector import Detector
 from iris.serve.embedder import Embedder
-from iris.serve.model_handles import MODELS, deployed_models, model_handle
+from iris.serve.model_handles import deployed_models, model_handle
 from iris.settings import Settings
 
 # Model calls come several times a second per camera; a log line each is CPU spent on noise.
@@ -76,17 +76,17 @@ def start_models(settings: Settings, *, redeploy: bool = False) -> dict[str, Dep
     Returns once Serve has the deployments, not once their replicas run: calls through the
     handles wait for a replica, so a camera starting meanwhile is not held up by model loading.
     """
-    missing = set(MODELS) if redeploy else set(MODELS) - deployed_models(settings)
+    missing = set(names.MODELS) if redeploy else set(names.MODELS) - deployed_models(settings)
     if missing:
         serve.run_many([
             serve.RunTarget(BUILDERS[d](settings), name=names.model_app(settings.serve_app_name, d),
                             route_prefix=None)
-            for d in MODELS if d in missing], wait_for_applications_running=False)
-    handles = {d: model_handle(settings, d) for d in MODELS}
+            for d in names.MODELS if d in missing], wait_for_applications_running=False)
+    handles = {d: model_handle(settings, d) for d in names.MODELS}
     return {d: h for d, h in handles.items() if h is not None}
 
 
 def stop_models(settings: Settings) -> None:
     """Delete the model apps (an instance going away in a cluster that stays)."""
-    for deployment in MODELS:
+    for deployment in names.MODELS:
         serve.delete(names.model_app(settings.serve_app_name, deployment))

@@ -164,15 +164,18 @@ class RayRuntime:
         return handle
 
     async def _started_model(self, deployment: str) -> DeploymentHandle:
-        """The model's handle, asking the WorkerManager to deploy the models first if need be."""
-        handle = self._model(deployment)
+        """The model's handle, asking the WorkerManager to deploy the models first if need be.
+
+        Looking a handle up asks Serve's controller (blocking): off the event loop.
+        """
+        handle = await run_in_threadpool(self._model, deployment)
         if handle is not None:
             return handle
         manager = self._named(names.WORKER_MANAGER)
         if manager is None:
             raise RuntimeError(f"no {names.WORKER_MANAGER} actor to start the models")
         await asyncio.wait_for(manager.start_models.remote(), CALL_TIMEOUT_S)
-        handle = self._model(deployment)
+        handle = await run_in_threadpool(self._model, deployment)
         if handle is None:
             raise RuntimeError(f"{deployment} not deployed")
         return handle
