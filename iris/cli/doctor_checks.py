@@ -22,6 +22,7 @@ from typing import Any, Literal
 import httpx
 
 from iris.cli.api import api_key, base_url
+from iris.cli.backend_state import detector_state
 from iris.layout import Layout
 from iris.models.fetch import sha256_of
 from iris.models.fetch_install import read_lock
@@ -370,9 +371,7 @@ def check_instance(settings: Settings) -> list[Check]:
                       "commands will fail", f"use the key of that instance (IRIS_API_KEY or "
                       f"{settings.root / API_KEY_FILE})")]
     backend = answer.json().get("backend", {}) if answer.is_success else {}
-    detector = "detector available" if backend.get("detector_available") else \
-        f"detector unavailable ({backend.get('detector_reason') or 'unknown'})"
-    return [Check("iris", "ok", f"running at {url}; {detector}")]
+    return [Check("iris", "ok", f"running at {url}; detector {detector_state(backend)}")]
 
 
 def run_checks(settings: Settings, manifest: Manifest) -> list[Check]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class ModelUnavailable(RuntimeError):
     """A model cannot run: weights missing, unloadable, or a library it needs is absent.
@@ -16,3 +18,8 @@ class ModelUnavailable(RuntimeError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+def missing_weights_reason(path: Path) -> str:
+    """The message for absent detector weights, pointing at the command that fetches them."""
+    return f"no detector weights at {path}; run `iris models pull`"

@@ -9,10 +9,21 @@ from ray import serve
 from ray.serve.handle import DeploymentHandle
 
 from iris import names
+from iris.models.errors import missing_weights_reason
 from iris.settings import Settings
 
 #: What the API says about a model that is not deployed yet.
 STANDBY_REASON = "standby: the models load when the first camera starts"
+
+
+def undeployed_detector_info(settings: Settings) -> dict[str, object]:
+    """What `detector_info` says before a camera deployed the Detector: standby when its
+    weights are there, else the missing weights (the replica would only say so once up)."""
+    info: dict[str, object] = {"available": False, "backend": settings.detector_backend}
+    path = settings.detector_model_path
+    if not path.is_file():
+        return {**info, "reason": missing_weights_reason(path)}
+    return {**info, "status": "standby", "reason": STANDBY_REASON}
 
 
 def model_handle(settings: Settings, deployment: str) -> DeploymentHandle | None:

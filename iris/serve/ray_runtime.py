@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from iris import names
 from iris.identity import IdentityNotFound, OpResult
+from iris.layout import pack_dir
 from iris.messages import CameraState, RecordResult
 from iris.serve.errors import (
     HLS_NOT_RESPONDING,
@@ -33,7 +34,7 @@ from iris.serve.errors import (
     ServiceUnavailable,
 )
 from iris.serve.live_calls import CameraCalls
-from iris.serve.model_handles import STANDBY_REASON, model_handle
+from iris.serve.model_handles import STANDBY_REASON, model_handle, undeployed_detector_info
 from iris.serve.runtime import OfflineRuntime
 from iris.settings import Settings
 
@@ -185,9 +186,8 @@ class RayRuntime:
         if info and time.monotonic() - fetched_at < INFO_TTL_S:
             return info
         detector = self._model(names.DETECTOR)
-        if detector is None:
-            return {"available": False, "backend": self._settings.detector_backend,
-                    "status": "standby", "reason": STANDBY_REASON}
+        if detector is None:  # no camera started the models yet
+            return undeployed_detector_info(self._settings)
         try:
             info = detector.info.remote().result(timeout_s=INFO_TIMEOUT_S)
         except Exception as exc:  # noqa: BLE001 - reported as unavailable, never a 500
@@ -208,6 +208,10 @@ class RayRuntime:
             embedder = self._model(names.EMBEDDER)
             if embedder is None:
                 info["reason"] = STANDBY_REASON
+                # Standby only where the pack is there: without one, the first camera's
+                # Embedder would say the faces are unavailable.
+                info["standby"] = pack_dir(self._settings.face_model_root_path,
+                                           self._settings.face_model_pack).is_dir()
             else:
                 faces = embedder.info.remote().result(timeout_s=INFO_TIMEOUT_S)
                 info["available"] = bool(faces.get("faces_available"))

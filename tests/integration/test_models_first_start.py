@@ -18,12 +18,21 @@ from tests.support.model_mirror import ModelMirror, manifest_for, write_manifest
 pytestmark = pytest.mark.integration
 
 
-def detector_ready(iris: IrisProcess) -> bool:
-    """The weights are in place and the detector waits for a camera to load them."""
+def models_ready(iris: IrisProcess) -> bool:
+    """The weights and the face pack are in place and wait for a camera to load them."""
     with iris.client() as client:
         body = client.get("/api/system").json()
-    return bool(body["models"]["yolo_present"]) and body["backend"]["detector_reason"] == (
-        STANDBY_REASON)
+    backend = body["backend"]
+    return bool(body["models"]["yolo_present"] and backend["detector_standby"]
+                and backend["faces_standby"]) and backend["detector_reason"] == STANDBY_REASON
+
+
+def models_missing(iris: IrisProcess) -> bool:
+    """Neither model is there: the API says so now, not standby."""
+    with iris.client() as client:
+        backend = client.get("/api/system").json()["backend"]
+    return (not backend["detector_standby"] and not backend["faces_standby"]
+            and backend["detector_reason"].startswith("no detector weights at "))
 
 
 def test_first_start_fetches_models_and_the_second_fetches_nothing(tmp_path: Path) -> None:
@@ -39,7 +48,7 @@ def test_first_start_fetches_models_and_the_second_fetches_nothing(tmp_path: Pat
                            IRIS_MODELS_MANIFEST=str(manifest), IRIS_MODELS_AUTO_FETCH="true")
         iris.start()
         try:
-            assert detector_ready(iris)
+            assert models_ready(iris)
         finally:
             iris.stop()
         asked = len(mirror.state.requests)
@@ -47,7 +56,7 @@ def test_first_start_fetches_models_and_the_second_fetches_nothing(tmp_path: Pat
 
         iris.start()
         try:
-            assert detector_ready(iris)
+            assert models_ready(iris)
         finally:
             iris.stop()
         assert len(mirror.state.requests) == asked
@@ -59,7 +68,7 @@ def test_offline_start_is_one_line_and_uses_motion(tmp_path: Path) -> None:
                        IRIS_MODELS_AUTO_FETCH="true")
     iris.start()
     try:
-        assert not detector_ready(iris)
+        assert models_missing(iris)
     finally:
         iris.stop()
     lines = [line for line in log.read_text().splitlines()

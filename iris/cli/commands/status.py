@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from iris.cli.api import Api, pass_api
+from iris.cli.backend_state import detector_state
 from iris.cli.exit_codes import CliError
 from iris.cli.options import json_option
 from iris.cli.output import print_json
@@ -27,8 +28,7 @@ def command(api: Api, as_json: bool) -> int:
         print_json({"url": api.base, "health": health, "backend": backend, "cameras": cameras})
         return 0
     print(f"Iris {health['version']} at {api.base}: {health['status']}")
-    print(f"  detector: {'available' if backend.get('detector_available') else 'unavailable'}"
-          + (f" ({backend['detector_reason']})" if backend.get("detector_reason") else ""))
+    print(f"  detector: {detector_state(backend)}")
     print(f"  GPU memory: {health['gpu']['used_mb']}/{health['gpu']['total_mb']} MiB")
     print(f"  cameras: {len(cameras)}")
     for cam in cameras:

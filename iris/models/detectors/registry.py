@@ -21,16 +21,12 @@ from pathlib import Path
 from iris.models.detectors.base import DetectorBackend, DetectorUnavailable
 from iris.models.detectors.onnx import OnnxDetector
 from iris.models.detectors.ultralytics import UltralyticsDetector
+from iris.models.errors import missing_weights_reason
 
 BACKENDS: dict[str, type[DetectorBackend]] = {
     backend.kind: backend for backend in (OnnxDetector, UltralyticsDetector)
 }
 BACKEND_KINDS = tuple(BACKENDS)
-
-
-def missing_weights_reason(path: Path) -> str:
-    """The message for absent weights, pointing at the command that fetches them."""
-    return f"no detector weights at {path}; run `iris models pull`"
 
 
 def load_backend(

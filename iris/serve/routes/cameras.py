@@ -83,15 +83,15 @@ def create_camera(
 
 
 @router.get("/detect/classes", response_model=DetectClasses)
-def detect_classes(runtime: RuntimeDep, settings: SettingsDep) -> Any:
+def detect_classes(runtime: RuntimeDep) -> Any:
     """Detector's supported COCO classes + the default trigger set."""
     from iris.models.coco import COCO_NAMES
 
     info = runtime.detector_info()
     classes = info.get("names") or list(COCO_NAMES)
-    # Before the first camera the detector is not loaded yet: the form asks whether the camera
-    # it adds will detect, which its weights answer.
-    standby = info.get("status") == "standby" and settings.detector_model_path.is_file()
+    # Before the first camera the detector is not loaded yet (standby only when its weights are
+    # there): the form asks whether the camera it adds will detect.
+    standby = info.get("status") == "standby"
     return DetectClasses(
         classes=list(classes),
         default=DEFAULT_TRIGGERS,

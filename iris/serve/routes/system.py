@@ -40,9 +40,12 @@ def system_info(user: CurrentUser, runtime: RuntimeDep, settings: SettingsDep,
             "detector": detector.get("backend", settings.detector_backend),
             "detector_available": bool(detector.get("available")),
             "detector_reason": detector.get("reason"),
+            # No camera started the model apps yet: not a fault (README "Idle cost").
+            "detector_standby": detector.get("status") == "standby",
             "device": detector.get("device", "cpu"),
             "onnx_providers": providers if providers is not None else _onnx_providers(),
             "faces_enabled": bool(faces.get("available", False)),
+            "faces_standby": bool(faces.get("standby", False)),
         },
         "models": {
             "yolo": str(settings.detector_model_path),

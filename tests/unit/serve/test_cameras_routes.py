@@ -12,6 +12,7 @@ from sqlmodel import Session
 from iris.db.tables import Camera, Event
 from iris.messages import CameraState
 from iris.serve.errors import ServiceUnavailable
+from iris.settings import load_settings
 from tests.support.factories import event_row
 from tests.support.runtime import FakeRuntime
 from tests.unit.serve.conftest import engine_of, make_client
@@ -128,13 +129,15 @@ def test_a_rename_republishes_discovery_without_restarting_the_worker(
 def test_the_camera_form_hears_of_a_detector_on_standby_by_its_weights(
         tmp_path: Path, weights: bool) -> None:
     """No camera yet, no detector loaded: the first camera will detect if its weights are there."""
-    from iris.serve.model_handles import STANDBY_REASON
+    from iris.serve.model_handles import STANDBY_REASON, undeployed_detector_info
 
     model = tmp_path / "yolo11n.onnx"
     if weights:
         model.write_bytes(b"onnx")
-    standby = {"available": False, "status": "standby", "reason": STANDBY_REASON}
-    with make_client(tmp_path, FakeRuntime(detector=standby), detector_model=model) as client:
+    settings = load_settings(data_dir=tmp_path, detector_model=model)
+    info = undeployed_detector_info(settings)
+    with make_client(tmp_path, FakeRuntime(detector=info), detector_model=model) as client:
         body = client.get("/api/cameras/detect/classes").json()
     assert body["available"] is weights
-    assert body["reason"] == STANDBY_REASON
+    assert body["reason"] == (STANDBY_REASON if weights else f"no detector weights at {model}; "
+                              "run `iris models pull`")

@@ -18,6 +18,14 @@ function yesNo(ok, yes = "available", no = "unavailable") {
   return h("span", { class: `badge ${ok ? "badge-online" : "badge-error"}` }, h("span", { class: `dot ${ok ? "dot-online" : "dot-error"}` }), ok ? yes : no);
 }
 
+// Before the first camera the models are not loaded yet: waiting, not a fault.
+function modelBadge(ok, standby, yes) {
+  if (!ok && standby) {
+    return h("span", { class: "badge badge-connecting" }, h("span", { class: "dot dot-connecting" }), "standby");
+  }
+  return yesNo(ok, yes);
+}
+
 function gpuCard(gpu) {
   const used = Number(gpu && gpu.used_mb);
   const total = Number(gpu && gpu.total_mb);
@@ -67,11 +75,11 @@ export async function mount(root, { signal, rerender }) {
         ["Ray dashboard", info.ray_dashboard ? h("a", { href: info.ray_dashboard, target: "_blank", rel: "noopener" }, "Open the Ray dashboard ↗") : h("span", { class: "muted", text: "not running" })],
       ])),
       h("section", { class: "card" }, h("h2", { text: "Backend" }), facts([
-        ["Detector", h("span", {}, `${backend.detector || "—"} `, yesNo(backend.detector_available))],
+        ["Detector", h("span", {}, `${backend.detector || "—"} `, modelBadge(backend.detector_available, backend.detector_standby))],
         backend.detector_reason ? ["Why", backend.detector_reason] : null,
         ["Device", backend.device],
         ["ONNX providers", (backend.onnx_providers || []).join(", ") || "—"],
-        ["Faces", yesNo(backend.faces_enabled, "enabled", "unavailable")],
+        ["Faces", modelBadge(backend.faces_enabled, backend.faces_standby, "enabled")],
       ])),
       h("section", { class: "card" }, h("h2", { text: "Models" }), facts([
         ["YOLO", h("span", { class: "mono small", text: models.yolo || "—" })],
