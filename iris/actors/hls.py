@@ -12,7 +12,6 @@ restarts and reaps; `playlist` waits on a condition it signals.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import re
@@ -50,13 +49,6 @@ READY_SEGMENTS = 3
 FRESH_WAIT_S = 2.0
 # seg%05d must stay five digits (the routes' pattern): restart the numbering before 100000.
 LAST_SEGMENT_NUMBER = 99_990
-
-_PR_SET_PDEATHSIG = 1
-try:
-    _LIBC: ctypes.CDLL | None = ctypes.CDLL("libc.so.6", use_errno=True)
-except OSError:  # not glibc Linux: a remux is then only stopped by close/stop_all
-    _LIBC = None
-
 
 class HlsError(RuntimeError):
     """An HLS session cannot be started."""
@@ -107,12 +99,6 @@ class _Session:
 def remux_command(folder: Path, python: str = sys.executable) -> list[str]:
     """The command line of one session run: no URL on it (the job goes to its stdin)."""
     return [python, "-m", REMUX_MODULE, str(folder)]
-
-
-def _die_with_parent() -> None:
-    # Runs in the forked child before exec: a remux must not outlive a crashed session owner.
-    if _LIBC is not None:
-        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 class HlsSessions:
@@ -409,7 +395,10 @@ class HlsSessions:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=errors,
-                preexec_fn=_die_with_parent,
+                # No preexec_fn: Python code between fork and exec in a threaded process can
+                # block on a lock another thread held at the fork, hanging this thread and
+                # every caller waiting on the sessions' lock (it hung a test run). The child
+                # ties its life to ours itself (`hls_remux.die_with_parent`).
             )
         assert process.stdin is not None
         try:  # one short line: fits the pipe's buffer, never blocks

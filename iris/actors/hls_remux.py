@@ -9,7 +9,8 @@ plays a local file in a loop at real-time pace, and copies video (and the first 
 audio track) into ``index.m3u8`` + ``seg%05d.ts``, without transcoding.
 
 A child, not a thread: a remux stuck inside FFmpeg can be killed, a demuxer crash ends one
-session and not the session manager, and the child dies with its parent (PR_SET_PDEATHSIG).
+session and not the session manager, and the child dies with its parent (it sets
+PR_SET_PDEATHSIG first thing, and leaves at once when the job's parent is already gone).
 
 Exit status: 0 when the source ended the stream, 1 when it failed, 2 when the policy refused
 it; the reason, without credentials, is the last line on stderr.
@@ -17,7 +18,10 @@ it; the reason, without credentials, is the last line on stderr.
 
 from __future__ import annotations
 
+import ctypes
 import json
+import os
+import signal
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -32,6 +36,16 @@ PLAYLIST = "index.m3u8"
 SEGMENT_FILES = "seg%05d.ts"  # the routes serve `seg[0-9]{5}.ts` and nothing else
 READ_TIMEOUT_S = 5.0  # a stalled camera ends the run (and the session restarts it)
 EXIT_ENDED, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """SIGKILL this process when its parent exits (Linux; elsewhere close/stop_all stop it)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:  # not glibc Linux
+        return
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def hls_options(folder: Path) -> dict[str, str]:
@@ -45,15 +59,22 @@ def hls_options(folder: Path) -> dict[str, str]:
     }
 
 
-def job_line(url: str, transport: str, policy: SourcePolicy) -> bytes:
-    """The job a child reads from stdin: one JSON line."""
+def job_line(url: str, transport: str, policy: SourcePolicy, parent: int | None = None) -> bytes:
+    """The job a child reads from stdin: one JSON line; `parent` (default: this process) is
+    the pid the child must still have as its parent once it tied its life to it."""
     job = {
+        "parent": os.getpid() if parent is None else parent,
         "url": url, "transport": transport, "allow_http": policy.allow_http,
         "local_dir": str(policy.local_dir) if policy.local_dir is not None else None,
         "tls_verify": policy.tls_verify,
         "ca_file": str(policy.ca_file) if policy.ca_file is not None else None,
     }
     return (json.dumps(job) + "\n").encode()
+
+
+def job_parent(line: str) -> int:
+    """The pid a job line says its child was started by."""
+    return int(json.loads(line)["parent"])
 
 
 def read_job(line: str) -> IngestOptions:
@@ -136,7 +157,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run one remux: folder from the command line, job from stdin; returns the exit status."""
     args = sys.argv[1:] if argv is None else argv
     folder = Path(args[0])
-    options = read_job(sys.stdin.readline())
+    die_with_parent()  # before anything that takes time
+    line = sys.stdin.readline()  # empty when the parent died before writing it
+    if not line or os.getppid() != job_parent(line):  # or before the line above took hold
+        print("the session owner is gone", file=sys.stderr, flush=True)
+        return EXIT_FAILED
+    options = read_job(line)
     writer = HlsWriter(folder)
     reader = StreamReader(options, writer)
     status, reason = EXIT_ENDED, "the source ended the stream"

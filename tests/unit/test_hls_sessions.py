@@ -22,7 +22,7 @@ from iris.actors.hls import (
     HlsSessions,
     remux_command,
 )
-from iris.actors.hls_remux import EXIT_REFUSED, job_line
+from iris.actors.hls_remux import EXIT_FAILED, EXIT_REFUSED, job_line
 from iris.sources import SourcePolicy
 from tests.support.media import make_clip, probe, to_annexb
 from tests.support.rtsp import RtspServer, gstreamer_available
@@ -301,3 +301,48 @@ def _is_zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
     except OSError:
         return True
+
+
+# A parent that starts one remux on the clip (looped at real time), prints its pid, then waits.
+_OWNER = """
+import subprocess, sys
+from pathlib import Path
+from iris.actors.hls import remux_command
+from iris.actors.hls_remux import job_line
+from iris.sources import SourcePolicy
+folder, clip = Path(sys.argv[1]), Path(sys.argv[2])
+child = subprocess.Popen(remux_command(folder), stdin=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+child.stdin.write(job_line(clip.as_uri(), "tcp", SourcePolicy(local_dir=clip.parent)))
+child.stdin.close()
+print(child.pid, flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_remux_dies_with_the_process_that_started_it(tmp_path: Path, clip: Path) -> None:
+    folder = tmp_path / "1"
+    folder.mkdir()
+    owner = subprocess.Popen([sys.executable, "-c", _OWNER, str(folder), str(clip)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert owner.stdout is not None
+    child = int(owner.stdout.readline())
+    try:
+        wait_until(lambda: (folder / PLAYLIST).exists(), READY_TIMEOUT_S, "the remux's playlist")
+        owner.kill()  # a crashed session owner: no close, no stop_all
+        owner.wait(10)
+        wait_until(lambda: _is_zombie(child), 10, "the orphaned remux to die")
+    finally:
+        owner.kill()
+        if not _is_zombie(child):
+            os.kill(child, signal.SIGKILL)
+
+
+def test_a_remux_whose_parent_is_not_the_one_its_job_names_leaves(tmp_path: Path,
+                                                                  clip: Path) -> None:
+    # What a remux sees when its starter died between the fork and the child's prctl.
+    job = job_line(clip.as_uri(), "tcp", SourcePolicy(local_dir=clip.parent), parent=1)
+    done = subprocess.run(remux_command(tmp_path), input=job, capture_output=True, timeout=60)
+    assert done.returncode == EXIT_FAILED, done.stderr
+    assert b"the session owner is gone" in done.stderr
+    assert not (tmp_path / PLAYLIST).exists()
