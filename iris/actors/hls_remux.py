@@ -72,13 +72,9 @@ def job_line(url: str, transport: str, policy: SourcePolicy, parent: int | None 
     return (json.dumps(job) + "\n").encode()
 
 
-def job_parent(line: str) -> int:
-    """The pid a job line says its child was started by."""
-    return int(json.loads(line)["parent"])
-
-
-def read_job(line: str) -> IngestOptions:
-    """The ingest options of a job line (packets only, no decoding)."""
+def read_job(line: str) -> tuple[IngestOptions, int]:
+    """The ingest options of a job line (packets only, no decoding) and the pid it names as
+    the child's parent."""
     job: dict[str, Any] = json.loads(line)
     policy = SourcePolicy(
         allow_http=bool(job["allow_http"]),
@@ -86,8 +82,9 @@ def read_job(line: str) -> IngestOptions:
         tls_verify=bool(job["tls_verify"]),
         ca_file=Path(job["ca_file"]) if job["ca_file"] else None,
     )
-    return IngestOptions(url=job["url"], transport=job["transport"], timeout_s=READ_TIMEOUT_S,
-                         decode=False, policy=policy)
+    options = IngestOptions(url=job["url"], transport=job["transport"],
+                            timeout_s=READ_TIMEOUT_S, decode=False, policy=policy)
+    return options, int(job["parent"])
 
 
 class HlsWriter:
@@ -159,10 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(args[0])
     die_with_parent()  # before anything that takes time
     line = sys.stdin.readline()  # empty when the parent died before writing it
-    if not line or os.getppid() != job_parent(line):  # or before the line above took hold
+    options, parent = read_job(line) if line else (None, None)
+    if options is None or os.getppid() != parent:  # or before the prctl above took hold
         print("the session owner is gone", file=sys.stderr, flush=True)
         return EXIT_FAILED
-    options = read_job(line)
     writer = HlsWriter(folder)
     reader = StreamReader(options, writer)
     status, reason = EXIT_ENDED, "the source ended the stream"
