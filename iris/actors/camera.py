@@ -141,9 +141,14 @@ class CameraActor:
 
     def __init__(self, config: CameraConfig, manager: Any, detector: DeploymentHandle,
                  embedder: DeploymentHandle, identity: Any) -> None:
+        import cv2
+
         from iris.logs import configure
 
         configure(camera_id=config.camera_id, camera=config.name)
+        # One camera per process and a few small images per second: OpenCV's thread pool
+        # only added a worker spinning in sched_yield after every resize (0.004 cores each).
+        cv2.setNumThreads(1)
         self._config = config
         self._manager = manager
         self._worker = CameraWorker(config, ServeDetector(detector), ServeEmbedder(embedder),
