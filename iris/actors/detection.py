@@ -134,10 +134,12 @@ class DetectionLoop:
     def run(self, stop: threading.Event) -> None:
         """Loop until `stop` is set; flushes the open event on the way out.
 
-        Wakes for every frame to keep the recorder's clock, but converts and analyses only the
-        frames a detection is due on: the motion gate and the detector see the same frames.
+        Sleeps until the next detection is due instead of waking for every frame, and converts
+        and analyses only the frames a detection is due on: the motion gate and the detector see
+        the same frames. Frames passed over while asleep were not due; only those that came and
+        went while a step was busy count as dropped.
         """
-        last_seq, last_detect = 0, 0.0
+        last_seq, last_detect, slept = 0, 0.0, False
         while not stop.is_set():
             now = time.time()
             self._check_detector(now)
@@ -145,12 +147,15 @@ class DetectionLoop:
                 self._emit(self.recorder.tick(now))
                 continue
             seq, wall = self.frames.peek()
-            if last_seq:
+            if last_seq and not slept:
                 self.frames_dropped += max(0, seq - last_seq - 1)
-            last_seq = seq
+            last_seq, slept = seq, False
             self.frames_seen += 1
-            if wall - last_detect < self.config.detect_interval:
+            due_in = last_detect + self.config.detect_interval - wall
+            if due_in > 0:
                 self._emit(self.recorder.tick(wall))
+                stop.wait(min(due_in, 0.5))
+                slept = True
                 continue
             seq, frame, wall = self.frames.get()
             self.analysed_seq = seq
