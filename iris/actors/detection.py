@@ -151,10 +151,11 @@ class DetectionLoop:
                 self.frames_dropped += max(0, seq - last_seq - 1)
             last_seq, slept = seq, False
             self.frames_seen += 1
-            due_in = last_detect + self.config.detect_interval - wall
-            if due_in > 0:
+            due_at = last_detect + self.config.detect_interval
+            if wall < due_at:
                 self._emit(self.recorder.tick(wall))
-                stop.wait(min(due_in, 0.5))
+                # From now, not from the frame: a loop that woke late for it would oversleep.
+                stop.wait(min(max(0.0, due_at - time.time()), 0.5))
                 slept = True
                 continue
             seq, frame, wall = self.frames.get()
