@@ -12,11 +12,12 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+import av
 import numpy as np
 
 from iris.actors.config import CameraConfig
 from iris.actors.live_frames import LatestFrame
-from iris.actors.motion import MOTION_NAMES, MotionGate
+from iris.actors.motion import MOTION_NAMES, MotionGate, source_shape
 from iris.actors.recorder import RecorderConfig, RecorderEvent, TrackRecorder
 from iris.actors.regions import Crop, choose_crop
 from iris.actors.tracker import Tracker, TrackerConfig
@@ -158,12 +159,12 @@ class DetectionLoop:
                 stop.wait(min(max(0.0, due_at - time.time()), 0.5))
                 slept = True
                 continue
-            seq, frame, wall = self.frames.get()
+            seq, frame, wall = self.frames.latest()
             self.analysed_seq = seq
             if frame is None:
                 continue
             try:
-                events = self.step(frame, wall)
+                events = self.step(frame, wall, seq)
             except Exception as exc:  # noqa: BLE001 - one bad frame must not end detection
                 log.warning("camera %s: detection step failed: %s", self.config.camera_id, exc)
                 self.mode, self.reason = "motion", f"detector error: {exc}"
@@ -176,21 +177,29 @@ class DetectionLoop:
                 self._emit(events)
         self._emit(self.recorder.flush())
 
-    def step(self, frame: np.ndarray, now: float) -> list[RecorderEvent] | None:
-        """One due frame; returns recorder events, or None when the motion gate skipped it."""
-        moving = self.motion.update(frame, now)
+    def step(self, decoded: np.ndarray | av.VideoFrame, now: float,
+             seq: int = 0) -> list[RecorderEvent] | None:
+        """One due frame; returns recorder events, or None when the motion gate skipped it.
+
+        A decoded frame (frame `seq` of `self.frames`) becomes BGR only past the gate: a still
+        scene's frames are never converted whole.
+        """
+        moving = self.motion.update(decoded, now)
         self.idle = not (moving or self.recorder.is_open)
+        if self.mode == "detector" and self.gate_enabled and self.idle:
+            self.skipped_static += 1
+            self._emit(self.recorder.tick(now))
+            return None
         if self.mode == "detector":
-            if self.gate_enabled and self.idle:
-                self.skipped_static += 1
-                self._emit(self.recorder.tick(now))
-                return None
-            return self._detect(frame, now)
+            return self._detect(self.frames.bgr(seq, decoded), now)
         dets = self.motion.detections() if moving else Detections.empty()
         labels = dets.labels(MOTION_NAMES)
+        # Only a frame with motion boxes can become an event's best frame.
+        frame = self.frames.bgr(seq, decoded) if len(dets) else None
+        height, width = source_shape(decoded)
         # Motion is not an object: masks gate it, required zones only grade it (an alert
         # when a motion box stands in one).
-        verdict = self.zones.update(now, dets, labels, frame.shape[1], frame.shape[0])
+        verdict = self.zones.update(now, dets, labels, width, height)
         self.frames.annotate(dets, labels, verdict.zones)
         return self.recorder.update(now, dets, MOTION_NAMES, frame,
                                     alerting=verdict.in_required, zones=verdict.zones)

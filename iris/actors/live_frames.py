@@ -51,29 +51,37 @@ class LatestFrame:
         with self._cond:
             return self.seq, self.wall_time
 
+    def latest(self) -> tuple[int, np.ndarray | av.VideoFrame | None, float]:
+        """Sequence number, frame as decoded (not converted) and wall time of the newest frame."""
+        with self._cond:
+            return self.seq, self._frame, self.wall_time
+
     def get(self) -> tuple[int, np.ndarray | None, float]:
-        """The newest frame as BGR, converted at most once per frame whoever asks.
+        """The newest frame as BGR, converted at most once per frame whoever asks."""
+        seq, frame, wall = self.latest()
+        return seq, None if frame is None else self.bgr(seq, frame), wall
+
+    def bgr(self, seq: int, frame: np.ndarray | av.VideoFrame) -> np.ndarray:
+        """Frame `seq` (as `latest` gave it) as BGR, converted at most once whoever asks.
 
         Conversions take their own lock, not the frame's: ingest goes on meanwhile, but two
         threads never convert at once. A PyAV frame converts through one scaler context of its
         own, and two threads in it (detection and a live viewer asking for the same frame)
         crash or deadlock the camera's process.
         """
-        with self._cond:
-            seq, frame, wall = self.seq, self._frame, self.wall_time
         if not isinstance(frame, av.VideoFrame):
-            return seq, frame, wall
+            return frame
         with self._converting:
             converted = self._converted
             if converted is not None and converted[0] == seq:
-                return seq, converted[1], wall  # the other thread converted it meanwhile
+                return converted[1]  # the other thread converted it meanwhile
             image = frame.to_ndarray(format="bgr24")
             self._converted = (seq, image)
         with self._cond:
             if self.seq == seq and self._frame is frame:
                 self._frame = image
             self.conversions += 1
-        return seq, image, wall
+        return image
 
     def wait_newer(self, after_seq: int, timeout: float) -> bool:
         with self._cond:

@@ -42,6 +42,11 @@ def with_person(img: np.ndarray, x: int, y: int = 400) -> tuple[np.ndarray, np.n
 
 def h264_round_trip(frames: list[np.ndarray], crf: int = 32) -> list[np.ndarray]:
     """Encode with libx264 and decode again: the noise a real camera stream carries."""
+    return [f.to_ndarray(format="bgr24") for f in h264_decoded(frames, crf)]
+
+
+def h264_decoded(frames: list[np.ndarray], crf: int = 32) -> list[av.VideoFrame]:
+    """`h264_round_trip`'s frames as the decoder gives them (YUV 4:2:0, not converted)."""
     import io
 
     buf = io.BytesIO()
@@ -55,7 +60,7 @@ def h264_round_trip(frames: list[np.ndarray], crf: int = 32) -> list[np.ndarray]
         out.mux(stream.encode())
     buf.seek(0)
     with av.open(buf, "r") as container:
-        return [f.to_ndarray(format="bgr24") for f in container.decode(video=0)]
+        return list(container.decode(video=0))
 
 
 def test_static_scene_with_sensor_and_jpeg_noise_is_static() -> None:
@@ -196,3 +201,34 @@ def test_a_mover_as_bright_as_the_wall_behind_it_is_motion() -> None:
     seen = [gate.update(frame, now=float(i)) for i, frame in enumerate(h264_round_trip(frames))]
     assert seen[:3] == [False, False, False] and all(seen[3:]), seen
     assert box_iou(gate.boxes()[:1], np.array([[260, 400, 320, 580]], np.float32))[0, 0] > 0.3
+
+
+def test_decoded_frames_gate_as_converted_ones_do() -> None:
+    """The camera feeds the gate its decoded frames, scaled down without converting the whole
+    picture: a still scene stays still, a walker and a mover seen only by its colour are
+    motion, and the boxes are in the frame's own pixels."""
+    rng, bg = np.random.default_rng(2), scene(1)
+    noisy = [
+        np.clip(bg + rng.standard_normal(bg.shape, dtype=np.float32) * 6, 0, 255).astype(np.uint8)
+        for _ in range(20)
+    ]
+    still = MotionGate()
+    assert not any(still.update(f, now=i * 0.1) for i, f in enumerate(h264_decoded(noisy)))
+
+    bg = scene(4)
+    walk = [bg] * 10 + [with_person(bg, 300 + 30 * k)[0] for k in range(10)]
+    walker = MotionGate()
+    results = [walker.update(f, now=i * 0.1) for i, f in enumerate(h264_decoded(walk))]
+    assert not any(results[:10]) and all(results[11:]), results
+    truth = with_person(bg, 300 + 30 * 9)[1]
+    assert box_iou(walker.detections().xyxy, truth).max() > 0.3
+
+    wall = np.full((H, W, 3), (110, 110, 110), np.uint8)
+    frames = [wall.copy() for _ in range(3)]
+    for x in (200, 230, 260):
+        frame = wall.copy()
+        cv2.rectangle(frame, (x, 400), (x + PERSON[0], 400 + PERSON[1]), (255, 0, 255), -1)
+        frames.append(frame)
+    colour = MotionGate(hold_seconds=0)
+    seen = [colour.update(f, now=float(i)) for i, f in enumerate(h264_decoded(frames))]
+    assert seen[:3] == [False, False, False] and all(seen[3:]), seen
