@@ -70,8 +70,8 @@ def serve_batching(model: Path, batch: list[np.ndarray], callers: int = 8) -> di
     import ray
     from ray import serve
 
-    from iris.serve.app import MODEL_LOGGING
     from iris.serve.detector import Detector
+    from iris.serve.models import MODEL_LOGGING
 
     for attempt in range(3):  # Ray gives its raylet 30 s to register: a loaded box misses it
         try:
