@@ -186,11 +186,11 @@ class DetectionLoop:
         """
         moving = self.motion.update(decoded, now)
         self.idle = not (moving or self.recorder.is_open)
-        if self.mode == "detector" and self.gate_enabled and self.idle:
-            self.skipped_static += 1
-            self._emit(self.recorder.tick(now))
-            return None
         if self.mode == "detector":
+            if self.gate_enabled and self.idle:
+                self.skipped_static += 1
+                self._emit(self.recorder.tick(now))
+                return None
             return self._detect(self.frames.bgr(seq, decoded), now)
         dets = self.motion.detections() if moving else Detections.empty()
         labels = dets.labels(MOTION_NAMES)
